@@ -1,0 +1,180 @@
+// One configuration schema, three sources: command-line flags win over
+// RTMP_GATEWAY_* environment variables, which win over a JSON config file.
+// Every value is validated at start with a message that names the option.
+import { readFileSync } from 'node:fs';
+
+type Kind = 'port' | 'int' | 'string' | 'bool' | 'list';
+
+interface OptionSpec {
+  kind: Kind;
+  default: number | string | boolean | string[];
+  help: string;
+  choices?: readonly string[];
+  min?: number;
+}
+
+export const OPTIONS = {
+  'rtmp-port': { kind: 'port', default: 1935, help: 'RTMP listen port' },
+  'http-port': { kind: 'port', default: 8000, help: 'HTTP/WebSocket listen port (page, API, HTTP-FLV, WS-FLV)' },
+  host: { kind: 'string', default: '0.0.0.0', help: 'address to listen on' },
+  'log-level': {
+    kind: 'string', default: 'info', help: 'log level',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  },
+  'cors-origins': { kind: 'list', default: ['*'], help: 'comma-separated origins allowed to fetch streams and API; * for any' },
+  'grace-ms': { kind: 'int', default: 0, min: 0, help: 'keep viewers this long waiting for a publisher that left to return (0: end at once)' },
+  'duplicate-publish': {
+    kind: 'string', default: 'refuse', choices: ['refuse', 'takeover'],
+    help: 'what a second publisher on a live key gets: refused, or takes over',
+  },
+  'gop-cache': { kind: 'bool', default: true, help: 'cache the last GOP so a new viewer starts on a keyframe at once' },
+  'gop-max-bytes': { kind: 'int', default: 12 * 1024 * 1024, min: 0, help: 'GOP cache bound in bytes per stream' },
+  'gop-max-ms': { kind: 'int', default: 20_000, min: 0, help: 'GOP cache bound in milliseconds per stream' },
+  'slow-soft-bytes': { kind: 'int', default: 2 * 1024 * 1024, min: 1, help: 'unsent bytes after which a viewer skips to the next keyframe' },
+  'slow-hard-bytes': { kind: 'int', default: 8 * 1024 * 1024, min: 1, help: 'unsent bytes after which a viewer is disconnected' },
+  'slow-max-skip-ms': { kind: 'int', default: 15_000, min: 1, help: 'a viewer skipping frames this long is disconnected' },
+  'handshake-timeout-ms': { kind: 'int', default: 5_000, min: 100, help: 'RTMP handshake deadline' },
+  'idle-timeout-ms': { kind: 'int', default: 30_000, min: 100, help: 'RTMP connections must publish or play within this' },
+  'publisher-timeout-ms': { kind: 'int', default: 15_000, min: 100, help: 'a publisher silent this long is dropped and its key freed' },
+  'max-connections': { kind: 'int', default: 5_000, min: 1, help: 'RTMP connections at most' },
+  'max-connections-per-address': { kind: 'int', default: 200, min: 1, help: 'RTMP connections at most from one address' },
+  'max-message-bytes': { kind: 'int', default: 16 * 1024 * 1024, min: 1024, help: 'largest RTMP message accepted' },
+  'max-streams': { kind: 'int', default: 1_000, min: 1, help: 'live streams at most' },
+  'max-viewers-per-stream': { kind: 'int', default: 10_000, min: 1, help: 'viewers at most per stream' },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+type ValueOf<K extends Kind> = K extends 'port' | 'int' ? number : K extends 'bool' ? boolean : K extends 'list' ? string[] : string;
+export type Config = { -readonly [K in OptionName]: ValueOf<(typeof OPTIONS)[K]['kind']> };
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export function envName(option: string): string {
+  return `RTMP_GATEWAY_${option.toUpperCase().replace(/-/g, '_')}`;
+}
+
+function coerce(name: OptionName, raw: unknown, source: string): Config[OptionName] {
+  const spec: OptionSpec = OPTIONS[name];
+  const where = `${source}: ${name}`;
+  switch (spec.kind) {
+    case 'port':
+    case 'int': {
+      const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*-?\d+\s*$/.test(raw) ? Number(raw) : NaN;
+      if (!Number.isSafeInteger(n)) throw new ConfigError(`${where} must be a whole number, got ${JSON.stringify(raw)}`);
+      if (spec.kind === 'port' && (n < 0 || n > 65535)) throw new ConfigError(`${where} must be a port from 0 to 65535, got ${n}`);
+      if (spec.min !== undefined && n < spec.min) throw new ConfigError(`${where} must be at least ${spec.min}, got ${n}`);
+      return n;
+    }
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      if (raw === 'true' || raw === '1' || raw === '') return true;
+      if (raw === 'false' || raw === '0') return false;
+      throw new ConfigError(`${where} must be true or false, got ${JSON.stringify(raw)}`);
+    case 'list': {
+      const list = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : null;
+      if (list === null || !list.every((x) => typeof x === 'string')) {
+        throw new ConfigError(`${where} must be a comma-separated list, got ${JSON.stringify(raw)}`);
+      }
+      return list.map((x: string) => x.trim()).filter((x: string) => x !== '');
+    }
+    case 'string': {
+      if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${where} must be a non-empty string`);
+      if (spec.choices !== undefined && !spec.choices.includes(raw)) {
+        throw new ConfigError(`${where} must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(raw)}`);
+      }
+      return raw;
+    }
+  }
+}
+
+function isOption(name: string): name is OptionName {
+  return Object.hasOwn(OPTIONS, name);
+}
+
+export interface ParsedArgs {
+  config: Config;
+  help: boolean;
+  printConfig: boolean;
+}
+
+/** Parse `--name value` / `--name=value` flags, the environment and an optional `--config FILE`. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): ParsedArgs {
+  const flags = new Map<OptionName, string>();
+  let file: string | undefined = env['RTMP_GATEWAY_CONFIG'];
+  let help = false;
+  let printConfig = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (arg === '--print-config') {
+      printConfig = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument ${JSON.stringify(arg)} (options start with --)`);
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    const isBool = isOption(name) && OPTIONS[name].kind === 'bool';
+    if (value === undefined && !isBool) {
+      value = argv[++i];
+      if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    }
+    if (name === 'config') {
+      file = value;
+      continue;
+    }
+    if (!isOption(name)) throw new ConfigError(`unknown option --${name} (see --help)`);
+    flags.set(name, value ?? 'true');
+  }
+
+  const config = {} as Record<OptionName, Config[OptionName]>;
+  for (const name of Object.keys(OPTIONS) as OptionName[]) config[name] = OPTIONS[name].default as Config[OptionName];
+  if (file !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`config file ${file}: must hold a JSON object`);
+    }
+    for (const [key, raw] of Object.entries(parsed)) {
+      if (!isOption(key)) throw new ConfigError(`config file ${file}: unknown key ${JSON.stringify(key)}`);
+      config[key] = coerce(key, raw, `config file ${file}`);
+    }
+  }
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const raw = env[envName(name)];
+    if (raw !== undefined) config[name] = coerce(name, raw, `environment ${envName(name)}`);
+  }
+  for (const [name, raw] of flags) config[name] = coerce(name, raw, `--${name}`);
+  const result = config as Config;
+  if (result['slow-hard-bytes'] < result['slow-soft-bytes']) {
+    throw new ConfigError('slow-hard-bytes must be at least slow-soft-bytes');
+  }
+  return { config: result, help, printConfig };
+}
+
+export function defaultConfig(): Config {
+  return loadConfig([], {}).config;
+}
+
+export function helpText(): string {
+  const lines = ['Usage: npm start -- [options]', '', 'Options (flag, environment variable, default):'];
+  for (const [name, spec] of Object.entries(OPTIONS) as [OptionName, OptionSpec][]) {
+    const def = Array.isArray(spec.default) ? spec.default.join(',') : String(spec.default);
+    const choices = spec.choices !== undefined ? ` (${spec.choices.join('|')})` : '';
+    lines.push(`  --${name.padEnd(28)} ${spec.help}${choices}`);
+    lines.push(`  ${''.padEnd(30)} env ${envName(name)}, default ${def}`);
+  }
+  lines.push('  --config FILE                  JSON file with any of the options above (env RTMP_GATEWAY_CONFIG)');
+  lines.push('  --print-config                 print the effective configuration as JSON and exit');
+  lines.push('  --help                         this text');
+  return lines.join('\n');
+}

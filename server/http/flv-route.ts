@@ -1,0 +1,120 @@
+// HTTP-FLV: `GET /APP/KEY.flv` answers one endless chunked FLV response per
+// viewer. The response is a hub Sink; each tag's shared Buffer is written as is.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Hub } from '../hub/hub.js';
+import type { MediaTag } from '../hub/media-tag.js';
+import type { EndReason, Sink } from '../hub/subscriber.js';
+import type { Logger } from '../log.js';
+import { flvFileHeader } from '../media/flv.js';
+import { isSafeName } from '../rtmp/commands.js';
+
+export interface PlayRequest {
+  app: string;
+  key: string;
+  name: string;
+  query: URLSearchParams;
+}
+
+const FLV_PATH = /^\/([^/]+)\/([^/]+)\.flv$/;
+
+/** Parse `/APP/KEY.flv?query` from a request URL; null when it is not a stream path. */
+export function parsePlayPath(url: string): PlayRequest | null {
+  const q = url.indexOf('?');
+  const path = q < 0 ? url : url.slice(0, q);
+  const m = FLV_PATH.exec(path);
+  if (m === null) return null;
+  let app: string;
+  let key: string;
+  try {
+    app = decodeURIComponent(m[1]!);
+    key = decodeURIComponent(m[2]!);
+  } catch {
+    return null;
+  }
+  if (!isSafeName(app) || !isSafeName(key)) return null;
+  return { app, key, name: `${app}/${key}`, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
+}
+
+export class HttpFlvSink implements Sink {
+  readonly protocol = 'http' as const;
+  readonly #res: ServerResponse;
+
+  constructor(res: ServerResponse) {
+    this.#res = res;
+  }
+
+  get bufferedBytes(): number {
+    return this.#res.writableLength;
+  }
+
+  begin(hasAudio: boolean, hasVideo: boolean): void {
+    this.#res.write(flvFileHeader(hasAudio, hasVideo));
+  }
+
+  write(tag: MediaTag): void {
+    this.#res.write(tag.flv);
+  }
+
+  end(reason: EndReason): void {
+    if (reason === 'closed') return;
+    // A stuck viewer's unsent bytes are dropped at once rather than flushed.
+    if (reason === 'slow') this.#res.destroy();
+    else this.#res.end();
+  }
+}
+
+export interface FlvRouteOptions {
+  hub: Hub;
+  log: Logger;
+  /** resolves the viewer's address (proxy-aware) */
+  clientAddress: (req: IncomingMessage) => string;
+  /** null allows; a string refuses with 403 and that reason */
+  access?: (req: PlayRequest, address: string) => Promise<string | null> | string | null;
+}
+
+export const FLV_HEADERS: Record<string, string> = {
+  'Content-Type': 'video/x-flv',
+  'Cache-Control': 'no-cache, no-store',
+  // nginx: do not buffer this response.
+  'X-Accel-Buffering': 'no',
+};
+
+/** Handles GET/HEAD for a parsed stream path. CORS and OPTIONS are handled by the app. */
+export async function serveHttpFlv(
+  req: IncomingMessage,
+  res: ServerResponse,
+  play: PlayRequest,
+  opts: FlvRouteOptions,
+): Promise<void> {
+  const address = opts.clientAddress(req);
+  if (opts.access !== undefined) {
+    const denied = await opts.access(play, address);
+    if (denied !== null) {
+      opts.log.warn({ stream: play.name, address, protocol: 'http', reason: denied }, 'play refused');
+      res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Forbidden: ${denied}\n`);
+      return;
+    }
+  }
+  const stream = opts.hub.get(play.name);
+  if (stream === undefined) {
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Stream ${play.name} is not live.\n`);
+    return;
+  }
+  if (req.method === 'HEAD') {
+    res.writeHead(200, FLV_HEADERS).end();
+    return;
+  }
+  res.writeHead(200, FLV_HEADERS);
+  res.flushHeaders();
+  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res));
+  if (!r.ok) {
+    res.destroy();
+    return;
+  }
+  const sub = r.subscriber;
+  opts.log.info({ stream: play.name, address, protocol: 'http' }, 'viewer joined');
+  res.on('close', () => {
+    sub.close('closed', 'viewer left');
+    opts.log.info({ stream: play.name, address, protocol: 'http', bytes: sub.bytesSent }, 'viewer left');
+  });
+}

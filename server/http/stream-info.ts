@@ -1,0 +1,59 @@
+// The JSON view of live streams that the API and the demo page share.
+import type { Hub } from '../hub/hub.js';
+import type { LiveStream } from '../hub/live-stream.js';
+
+export interface StreamSummary {
+  name: string;
+  app: string;
+  key: string;
+  state: 'live' | 'idle';
+  video: { codec: string; profile: string; level: number; width: number; height: number; fps: number } | null;
+  audio: { codec: string; profile?: string; sampleRate: number; channels: number } | null;
+  viewers: { http: number; ws: number; rtmp: number; total: number };
+  bitrateIn: number;
+  bitrateOut: number;
+  uptime: number;
+  publisher: { address: string; protocol: string } | null;
+  droppedTags: number;
+  slowDisconnects: number;
+}
+
+export function summarize(hub: Hub, s: LiveStream): StreamSummary {
+  const rates = hub.rates(s);
+  const metaFps = typeof s.metadataObject?.['framerate'] === 'number' ? (s.metadataObject['framerate'] as number) : 0;
+  let droppedTags = s.droppedTags;
+  for (const sub of s.subscribers) droppedTags += sub.droppedTags;
+  return {
+    name: s.name,
+    app: s.app,
+    key: s.key,
+    state: s.state,
+    video:
+      s.video === null
+        ? null
+        : {
+            codec: s.video.codec,
+            profile: s.video.profile,
+            level: s.video.level,
+            width: s.video.width,
+            height: s.video.height,
+            fps: rates.fps || s.video.fps || metaFps,
+          },
+    audio:
+      s.audio === null
+        ? null
+        : {
+            codec: s.audio.codec,
+            ...(s.audio.profile !== undefined ? { profile: s.audio.profile } : {}),
+            sampleRate: s.audio.sampleRate,
+            channels: s.audio.channels,
+          },
+    viewers: hub.viewersByProtocol(s),
+    bitrateIn: rates.bitrateIn,
+    bitrateOut: rates.bitrateOut,
+    uptime: s.publisher !== null ? Math.round((Date.now() - s.publishedAt) / 100) / 10 : 0,
+    publisher: s.publisher === null ? null : { address: s.publisher.address, protocol: s.publisher.protocol },
+    droppedTags,
+    slowDisconnects: s.slowDisconnects,
+  };
+}

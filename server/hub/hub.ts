@@ -1,0 +1,149 @@
+// The registry of live streams: who publishes what, who watches what, and the
+// per-second rates the API reports. Delivery adapters and the RTMP session
+// only talk to the hub; the hub knows FLV tags, not protocols.
+import type { Logger } from '../log.js';
+import { LiveStream, type LiveStreamOptions, type PublisherInfo } from './live-stream.js';
+import type { Protocol, Sink, Subscriber } from './subscriber.js';
+
+export type DuplicatePublishPolicy = 'refuse' | 'takeover';
+
+export interface HubOptions extends LiveStreamOptions {
+  duplicatePublish: DuplicatePublishPolicy;
+  maxStreams: number;
+  maxViewersPerStream: number;
+}
+
+export const DEFAULT_HUB_OPTIONS: HubOptions = {
+  // About 20 s of a 5 Mbit/s stream: enough for a 2–10 s GOP.
+  gop: { maxBytes: 12 * 1024 * 1024, maxDurationMs: 20_000 },
+  // Soft: ~3 s of a 5 Mbit/s stream queued for one viewer; hard: ~13 s.
+  slow: { softBytes: 2 * 1024 * 1024, hardBytes: 8 * 1024 * 1024, maxSkipMs: 15_000 },
+  graceMs: 0,
+  duplicatePublish: 'refuse',
+  maxStreams: 1000,
+  maxViewersPerStream: 10_000,
+};
+
+export interface StreamRates {
+  bitrateIn: number;
+  bitrateOut: number;
+  fps: number;
+}
+
+export type PublishResult =
+  | { ok: true; stream: LiveStream }
+  | { ok: false; reason: 'busy' | 'limit'; detail: string };
+
+export type SubscribeResult =
+  | { ok: true; subscriber: Subscriber; stream: LiveStream }
+  | { ok: false; reason: 'not-found' | 'limit'; detail: string };
+
+interface RateSample {
+  at: number;
+  bytesIn: number;
+  bytesOut: number;
+  frames: number;
+  rates: StreamRates;
+}
+
+export class Hub {
+  readonly options: HubOptions;
+  readonly streams = new Map<string, LiveStream>();
+  #log: Logger;
+  #samples = new WeakMap<LiveStream, RateSample>();
+  #timer: NodeJS.Timeout;
+
+  constructor(options: Partial<HubOptions>, log: Logger) {
+    this.options = { ...DEFAULT_HUB_OPTIONS, ...options };
+    this.#log = log;
+    this.#timer = setInterval(() => this.#sampleRates(), 1000);
+    this.#timer.unref();
+  }
+
+  get(name: string): LiveStream | undefined {
+    return this.streams.get(name);
+  }
+
+  publish(app: string, key: string, publisher: PublisherInfo): PublishResult {
+    const name = `${app}/${key}`;
+    const existing = this.streams.get(name);
+    if (existing !== undefined) {
+      if (existing.publisher !== null) {
+        if (this.options.duplicatePublish === 'refuse') {
+          return { ok: false, reason: 'busy', detail: `${name} is already being published` };
+        }
+        const old = existing.publisher;
+        existing.publisher = null;
+        old.kick('taken over by a new publisher');
+      }
+      existing.attach(publisher);
+      return { ok: true, stream: existing };
+    }
+    if (this.streams.size >= this.options.maxStreams) {
+      return { ok: false, reason: 'limit', detail: `already ${this.streams.size} streams` };
+    }
+    const stream = new LiveStream(app, key, this.options, this.#log, (s) => {
+      if (this.streams.get(s.name) === s) this.streams.delete(s.name);
+    });
+    stream.attach(publisher);
+    this.streams.set(name, stream);
+    return { ok: true, stream };
+  }
+
+  subscribe(name: string, sink: Sink): SubscribeResult {
+    const stream = this.streams.get(name);
+    if (stream === undefined) return { ok: false, reason: 'not-found', detail: `no live stream ${name}` };
+    if (stream.subscribers.size + stream.waiting.size >= this.options.maxViewersPerStream) {
+      return { ok: false, reason: 'limit', detail: `${name} has its maximum of viewers` };
+    }
+    return { ok: true, subscriber: stream.subscribe(sink), stream };
+  }
+
+  rates(stream: LiveStream): StreamRates {
+    return this.#samples.get(stream)?.rates ?? { bitrateIn: 0, bitrateOut: 0, fps: 0 };
+  }
+
+  viewersByProtocol(stream: LiveStream): Record<Protocol, number> & { total: number } {
+    const out = { http: 0, ws: 0, rtmp: 0, total: 0 };
+    for (const set of [stream.subscribers, stream.waiting]) {
+      for (const sub of set) {
+        out[sub.sink.protocol]++;
+        out.total++;
+      }
+    }
+    return out;
+  }
+
+  #sampleRates(): void {
+    const now = Date.now();
+    for (const stream of this.streams.values()) {
+      const bytesOut = stream.totalBytesOut;
+      const prev = this.#samples.get(stream);
+      const sample: RateSample = {
+        at: now,
+        bytesIn: stream.bytesIn,
+        bytesOut,
+        frames: stream.videoFrames,
+        rates: prev?.rates ?? { bitrateIn: 0, bitrateOut: 0, fps: 0 },
+      };
+      if (prev !== undefined && now > prev.at) {
+        const secs = (now - prev.at) / 1000;
+        sample.rates = {
+          bitrateIn: Math.round(((stream.bytesIn - prev.bytesIn) * 8) / secs),
+          bitrateOut: Math.round((Math.max(0, bytesOut - prev.bytesOut) * 8) / secs),
+          fps: Math.round(((stream.videoFrames - prev.frames) / secs) * 10) / 10,
+        };
+      }
+      this.#samples.set(stream, sample);
+    }
+  }
+
+  /** End every stream (shutdown). */
+  close(): void {
+    clearInterval(this.#timer);
+    for (const stream of [...this.streams.values()]) {
+      stream.publisher?.kick('server shutting down');
+      stream.end('shutdown', 'server shutting down');
+    }
+  }
+}

@@ -1,0 +1,270 @@
+// One live stream: its publisher, metadata, sequence headers, GOP cache and
+// viewers. Each received message becomes one MediaTag shared by every viewer.
+//
+// Timeline policy: the stream has one timeline shared by all viewers, starting
+// at 0 at the first publish. A publisher returning within the grace period
+// continues it where it left off. Within a track, timestamps never go
+// backwards (a backwards step is clamped to the last value). A viewer joining
+// mid-stream starts at the cached keyframe's timestamp, not at 0, which is what
+// lets one serialized tag serve every viewer.
+import type { Logger } from '../log.js';
+import { GopCache, type GopCacheLimits } from './gop-cache.js';
+import { MediaTag, type TagType } from './media-tag.js';
+import { Subscriber, type EndReason, type Sink, type SlowViewerLimits } from './subscriber.js';
+import { classifyAudio, classifyVideo, type AudioInfo, type VideoInfo } from './track-info.js';
+
+export interface LiveStreamOptions {
+  gop: GopCacheLimits;
+  slow: SlowViewerLimits;
+  /** keep viewers this long after the publisher leaves, waiting for it to return */
+  graceMs: number;
+}
+
+export interface PublisherInfo {
+  id: string;
+  address: string;
+  protocol: 'rtmp' | 'rtmps' | 'relay';
+  /** disconnect the publisher (API kick, takeover, shutdown) */
+  kick(reason: string): void;
+}
+
+export type StreamState = 'live' | 'idle';
+
+export class LiveStream {
+  readonly app: string;
+  readonly key: string;
+  readonly name: string;
+  readonly options: LiveStreamOptions;
+  readonly createdAt = Date.now();
+  publisher: PublisherInfo | null = null;
+  publishedAt = 0;
+  state: StreamState = 'live';
+
+  metadata: MediaTag | null = null;
+  metadataObject: Record<string, unknown> | null = null;
+  videoConfig: MediaTag | null = null;
+  audioConfig: MediaTag | null = null;
+  video: VideoInfo | null = null;
+  audio: AudioInfo | null = null;
+  readonly gop: GopCache;
+
+  readonly subscribers = new Set<Subscriber>();
+  /** viewers that arrived before the stream could start them on a keyframe */
+  readonly waiting = new Set<Subscriber>();
+
+  // counters read by the stats tick
+  bytesIn = 0;
+  bytesOut = 0;
+  videoFrames = 0;
+  droppedTags = 0;
+  slowDisconnects = 0;
+
+  #log: Logger;
+  #offset: number | null = null;
+  #lastAudio = 0;
+  #lastVideo = 0;
+  #lastData = 0;
+  #sawAudio = false;
+  #sawVideo = false;
+  #joinTags: MediaTag[] | null = null;
+  #joinTagsAt = 0;
+  #graceTimer: NodeJS.Timeout | null = null;
+  #onEnd: (stream: LiveStream) => void;
+
+  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, onEnd: (s: LiveStream) => void) {
+    this.app = app;
+    this.key = key;
+    this.name = `${app}/${key}`;
+    this.options = options;
+    this.gop = new GopCache(options.gop);
+    this.#log = log;
+    this.#onEnd = onEnd;
+  }
+
+  /** The tracks this stream carries: from what has arrived, else what metadata announces. */
+  get hasVideo(): boolean {
+    return this.#sawVideo || this.metadataObject?.['videocodecid'] !== undefined;
+  }
+
+  get hasAudio(): boolean {
+    return this.#sawAudio || this.metadataObject?.['audiocodecid'] !== undefined;
+  }
+
+  attach(publisher: PublisherInfo): void {
+    if (this.#graceTimer !== null) {
+      clearTimeout(this.#graceTimer);
+      this.#graceTimer = null;
+    }
+    this.publisher = publisher;
+    this.publishedAt = Date.now();
+    this.state = 'live';
+    // The new publisher's timestamps are rebased onto the existing timeline at its first message.
+    this.#offset = null;
+    this.gop.clear();
+    this.#joinTags = null;
+  }
+
+  /** The publisher left. Without a grace period (or viewers to keep), the stream ends now. */
+  detach(publisher: PublisherInfo): void {
+    if (this.publisher !== publisher) return;
+    this.publisher = null;
+    if (this.options.graceMs > 0 && this.subscribers.size + this.waiting.size > 0) {
+      this.state = 'idle';
+      this.#graceTimer = setTimeout(() => this.end('unpublished', 'publisher did not return'), this.options.graceMs);
+      this.#graceTimer.unref();
+      return;
+    }
+    this.end('unpublished', 'publisher ended the stream');
+  }
+
+  /** End the stream and every viewer. Safe to call twice. */
+  end(reason: EndReason, detail: string): void {
+    if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
+    this.#graceTimer = null;
+    for (const sub of [...this.subscribers, ...this.waiting]) sub.close(reason, detail);
+    this.#onEnd(this);
+  }
+
+  #rebase(timestamp: number, type: TagType): number {
+    if (this.#offset === null) {
+      const last = Math.max(this.#lastAudio, this.#lastVideo, this.#lastData);
+      const resume = this.#sawAudio || this.#sawVideo ? last + 1 : 0;
+      this.#offset = resume - timestamp;
+    }
+    let ts = timestamp + this.#offset;
+    if (type === 8) {
+      ts = Math.max(ts, this.#lastAudio);
+      this.#lastAudio = ts;
+    } else if (type === 9) {
+      ts = Math.max(ts, this.#lastVideo);
+      this.#lastVideo = ts;
+    } else {
+      ts = Math.max(ts, this.#lastData, 0);
+      this.#lastData = ts;
+    }
+    return ts;
+  }
+
+  /** `onMetaData` from the publisher (the body is `"onMetaData", {…}` in AMF0). */
+  setMetadata(body: Buffer, object: Record<string, unknown>): void {
+    this.bytesIn += body.length;
+    this.metadataObject = object;
+    this.metadata = new MediaTag(18, 0, body, false, true);
+    this.#joinTags = null;
+    this.#fanOut(this.metadata);
+  }
+
+  /** One audio (8), video (9) or data (18) message from the publisher. */
+  push(type: TagType, timestamp: number, body: Buffer): void {
+    this.bytesIn += body.length;
+    const ts = this.#rebase(timestamp, type);
+    if (type === 9) {
+      const v = classifyVideo(body);
+      this.#sawVideo = true;
+      if (v.config !== undefined) {
+        const tag = new MediaTag(9, ts, body, false, true);
+        this.videoConfig = tag;
+        this.video = v.config;
+        // Cached frames were coded against the old parameters; new viewers must wait for a keyframe.
+        this.gop.clear();
+        this.#joinTags = null;
+        this.#fanOut(tag);
+        return;
+      }
+      const tag = new MediaTag(9, ts, body, v.keyframe, false);
+      if (v.coded) this.videoFrames++;
+      this.gop.add(tag);
+      if (v.keyframe) {
+        this.#joinTags = null;
+        // Waiting viewers start on this keyframe, which the fan-out below delivers.
+        if (this.waiting.size > 0) this.#startWaiting();
+      }
+      this.#fanOut(tag);
+      return;
+    }
+    if (type === 8) {
+      const a = classifyAudio(body);
+      this.#sawAudio = true;
+      if (a.config !== undefined) {
+        const tag = new MediaTag(8, ts, body, false, true);
+        this.audioConfig = tag;
+        this.audio = a.config;
+        this.#joinTags = null;
+        this.#fanOut(tag);
+        return;
+      }
+      const tag = new MediaTag(8, ts, body, false, false);
+      if (this.hasVideo) this.gop.add(tag);
+      else if (this.waiting.size > 0) this.#startWaiting();
+      this.#fanOut(tag);
+      return;
+    }
+    this.#fanOut(new MediaTag(18, ts, body, false, false));
+  }
+
+  #fanOut(tag: MediaTag): void {
+    for (const sub of this.subscribers) sub.deliver(tag);
+  }
+
+  /** Can a new viewer start now? With video it needs a cached keyframe; audio-only starts at once. */
+  get ready(): boolean {
+    if (this.hasVideo) return this.gop.startTimestamp !== null;
+    return this.#sawAudio;
+  }
+
+  subscribe(sink: Sink): Subscriber {
+    const sub = new Subscriber(sink, this.options.slow, (s, reason, detail) => this.#removed(s, reason, detail));
+    if (this.ready) this.#start(sub);
+    else this.waiting.add(sub);
+    return sub;
+  }
+
+  #removed(sub: Subscriber, reason: EndReason, detail: string): void {
+    this.subscribers.delete(sub);
+    this.waiting.delete(sub);
+    this.bytesOut += sub.bytesSent;
+    this.droppedTags += sub.droppedTags;
+    if (reason === 'slow') {
+      this.slowDisconnects++;
+      this.#log.warn({ stream: this.name, protocol: sub.sink.protocol, detail }, 'slow viewer disconnected');
+    }
+  }
+
+  /** Start the waiting viewers just before the tag at `at` is fanned out: no GOP, that tag comes next. */
+  #startWaiting(): void {
+    const at = this.#sawVideo ? this.#lastVideo : this.#lastAudio;
+    for (const sub of this.waiting) {
+      this.waiting.delete(sub);
+      this.#start(sub, at, false);
+    }
+  }
+
+  /** Header, metadata and sequence headers at the GOP's start time, then the GOP. */
+  #start(sub: Subscriber, at = this.gop.startTimestamp ?? 0, withGop = true): void {
+    sub.started = true;
+    this.subscribers.add(sub);
+    sub.sink.begin(this.hasAudio, this.hasVideo);
+    for (const tag of this.#joinSequence(at)) sub.writeAlways(tag);
+    if (withGop) for (const tag of this.gop.tags) sub.writeAlways(tag);
+  }
+
+  #joinSequence(at: number): MediaTag[] {
+    if (this.#joinTags !== null && this.#joinTagsAt === at) return this.#joinTags;
+    // Metadata stays at 0: players (ffmpeg's FLV reader among them) treat
+    // onMetaData at a later time as a data track of its own.
+    const tags: MediaTag[] = this.metadata === null ? [] : [this.metadata];
+    for (const tag of [this.videoConfig, this.audioConfig]) {
+      if (tag !== null) tags.push(tag.timestamp === at ? tag : tag.withTimestamp(at));
+    }
+    this.#joinTags = tags;
+    this.#joinTagsAt = at;
+    return tags;
+  }
+
+  /** Bytes sent to viewers, including those still connected. */
+  get totalBytesOut(): number {
+    let n = this.bytesOut;
+    for (const sub of this.subscribers) n += sub.bytesSent;
+    return n;
+  }
+}

@@ -1,0 +1,37 @@
+// One received audio, video or data message, serialized as an FLV tag once and
+// shared by every viewer. RTMP players need the same body chunked instead; that
+// encoding is made on first use and shared too.
+import { serializeFlvTag, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
+
+export type TagType = 8 | 9 | 18;
+
+export class MediaTag {
+  readonly type: TagType;
+  readonly timestamp: number;
+  /** FLV tag: 11-byte header, body, PreviousTagSize */
+  readonly flv: Buffer;
+  /** a video coded frame that starts a GOP */
+  readonly keyframe: boolean;
+  /** metadata or a sequence header: never dropped for a slow viewer */
+  readonly config: boolean;
+  /** RTMP chunk encoding of this message for players, made once on demand */
+  rtmp: Buffer | null = null;
+
+  constructor(type: TagType, timestamp: number, body: Buffer, keyframe: boolean, config: boolean) {
+    this.type = type;
+    this.timestamp = timestamp;
+    this.flv = serializeFlvTag(type, timestamp, body);
+    this.keyframe = keyframe;
+    this.config = config;
+  }
+
+  /** The message body (a view into the FLV tag, no copy). */
+  get body(): Buffer {
+    return this.flv.subarray(TAG_HEADER_BYTES, this.flv.length - TAG_TRAILER_BYTES);
+  }
+
+  /** Same body at another timestamp (used for the join sequence of a new viewer, not per tag). */
+  withTimestamp(timestamp: number): MediaTag {
+    return new MediaTag(this.type, timestamp, this.body, this.keyframe, this.config);
+  }
+}

@@ -1,0 +1,99 @@
+// One viewer of a live stream, whatever the protocol. Its unsent bytes are
+// bounded: over the soft limit it skips video to the next keyframe (audio and
+// sequence headers still go out), over the hard limit or skipping for too long
+// it is disconnected. A stalled viewer therefore costs bounded memory and
+// never delays the others, since nothing here waits on a socket.
+import type { MediaTag } from './media-tag.js';
+
+export type Protocol = 'http' | 'ws' | 'rtmp';
+export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
+
+/** The protocol adapter a subscriber writes to. Implementations never copy the tag's buffers. */
+export interface Sink {
+  readonly protocol: Protocol;
+  /** bytes accepted by write() but not yet handed to the kernel */
+  readonly bufferedBytes: number;
+  /** first call for a viewer, with the tracks the stream really has */
+  begin(hasAudio: boolean, hasVideo: boolean): void;
+  write(tag: MediaTag): void;
+  /** the stream ended or this viewer was dropped; called once */
+  end(reason: EndReason, detail: string): void;
+}
+
+export interface SlowViewerLimits {
+  /** above this many unsent bytes, skip video to the next keyframe */
+  softBytes: number;
+  /** above this many unsent bytes, disconnect */
+  hardBytes: number;
+  /** disconnect a viewer that has been skipping for this long */
+  maxSkipMs: number;
+}
+
+export class Subscriber {
+  readonly sink: Sink;
+  readonly limits: SlowViewerLimits;
+  readonly since = Date.now();
+  started = false;
+  /** dropping video until the next keyframe */
+  skipping = false;
+  skipSince = 0;
+  droppedTags = 0;
+  bytesSent = 0;
+  closed = false;
+  #onClose: (sub: Subscriber, reason: EndReason, detail: string) => void;
+
+  constructor(
+    sink: Sink,
+    limits: SlowViewerLimits,
+    onClose: (sub: Subscriber, reason: EndReason, detail: string) => void,
+  ) {
+    this.sink = sink;
+    this.limits = limits;
+    this.#onClose = onClose;
+  }
+
+  /** Write without the slow-viewer policy: the join sequence and config tags. */
+  writeAlways(tag: MediaTag): void {
+    this.bytesSent += tag.flv.length;
+    this.sink.write(tag);
+  }
+
+  /** Hot path: one call per tag per viewer. */
+  deliver(tag: MediaTag): void {
+    const buffered = this.sink.bufferedBytes;
+    if (buffered > this.limits.hardBytes) {
+      this.close('slow', `${buffered} bytes unsent, over the ${this.limits.hardBytes}-byte limit`);
+      return;
+    }
+    if (tag.config) {
+      this.writeAlways(tag);
+      return;
+    }
+    if (this.skipping) {
+      if (tag.type === 9) {
+        if (!tag.keyframe || buffered > this.limits.softBytes) {
+          this.droppedTags++;
+          if (Date.now() - this.skipSince > this.limits.maxSkipMs) {
+            this.close('slow', `behind for more than ${this.limits.maxSkipMs} ms`);
+          }
+          return;
+        }
+        this.skipping = false;
+      }
+    } else if (buffered > this.limits.softBytes && tag.type === 9) {
+      this.skipping = true;
+      this.skipSince = Date.now();
+      this.droppedTags++;
+      return;
+    }
+    this.writeAlways(tag);
+  }
+
+  /** Safe to call more than once. */
+  close(reason: EndReason, detail: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#onClose(this, reason, detail);
+    this.sink.end(reason, detail);
+  }
+}

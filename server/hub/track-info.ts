@@ -1,0 +1,82 @@
+// What the hub needs to know of each audio/video message: is it a sequence
+// header (and what does it configure), a coded frame, a keyframe. A sequence
+// header whose codec record does not parse still counts as a sequence header;
+// only the API's codec details are then missing.
+import { parseAacAudioSpecificConfig, type AudioConfig } from '../media/aac.js';
+import { parseAudioTagHeader } from '../media/audio.js';
+import { parseAvcDecoderConfig, type VideoConfig } from '../media/avc.js';
+import { parseHevcDecoderConfig } from '../media/hevc.js';
+import { parseVideoTagHeader } from '../media/video.js';
+import { ProtocolError } from '../errors.js';
+
+export type VideoInfo = VideoConfig;
+export type AudioInfo = AudioConfig;
+
+export interface VideoClass {
+  /** a frame a decoder consumes (not a sequence header, end, or metadata packet) */
+  coded: boolean;
+  keyframe: boolean;
+  config?: VideoInfo;
+}
+
+export interface AudioClass {
+  config?: AudioInfo;
+}
+
+const VIDEO_NAMES: Record<string, string> = {
+  avc: 'H.264', hevc: 'H.265', av1: 'AV1', vp9: 'VP9', vp8: 'VP8', h263: 'Sorenson H.263',
+  screen: 'Screen Video', screen2: 'Screen Video 2', vp6: 'VP6', vp6a: 'VP6 Alpha',
+};
+const AUDIO_NAMES: Record<string, string> = {
+  aac: 'AAC', mp3: 'MP3', opus: 'Opus', flac: 'FLAC', ac3: 'AC-3', eac3: 'E-AC-3', pcm: 'PCM',
+  nellymoser: 'Nellymoser', speex: 'Speex', g711a: 'G.711 A-law', g711u: 'G.711 mu-law',
+};
+
+function unparsed(codec: string): VideoInfo {
+  return { codec, profile: '', level: 0, width: 0, height: 0 };
+}
+
+export function classifyVideo(body: Buffer): VideoClass {
+  let h;
+  try {
+    h = parseVideoTagHeader(body);
+  } catch (err) {
+    if (err instanceof ProtocolError) return { coded: false, keyframe: false };
+    throw err;
+  }
+  const name = VIDEO_NAMES[h.codec] ?? h.fourcc ?? 'unknown';
+  if (h.packetType === 'sequence-start') {
+    const record = body.subarray(h.dataOffset);
+    let config: VideoInfo;
+    try {
+      config =
+        h.codec === 'avc' ? parseAvcDecoderConfig(record)
+        : h.codec === 'hevc' ? parseHevcDecoderConfig(record)
+        : unparsed(name);
+    } catch {
+      config = unparsed(name);
+    }
+    return { coded: false, keyframe: false, config };
+  }
+  const coded = h.packetType === 'coded-frames' || h.packetType === 'other';
+  // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded.
+  return { coded, keyframe: coded && h.keyframe };
+}
+
+export function classifyAudio(body: Buffer): AudioClass {
+  let h;
+  try {
+    h = parseAudioTagHeader(body);
+  } catch (err) {
+    if (err instanceof ProtocolError) return {};
+    throw err;
+  }
+  if (h.packetType !== 'sequence-start') return {};
+  const name = AUDIO_NAMES[h.codec] ?? h.fourcc ?? 'unknown';
+  try {
+    if (h.codec === 'aac') return { config: parseAacAudioSpecificConfig(body.subarray(h.dataOffset)) };
+  } catch {
+    // fall through to the bare codec name
+  }
+  return { config: { codec: name, sampleRate: 0, channels: 0 } };
+}

@@ -1,0 +1,63 @@
+// Command-line entry point: `npm start -- [--rtmp-port N] [--http-port M] [--host ADDR] ...`
+import { ConfigError, helpText, loadConfig } from './config.js';
+import { startGateway } from './gateway.js';
+import { createLogger } from './log.js';
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = loadConfig(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`rtmp-flv-gateway: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (parsed.help) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  if (parsed.printConfig) {
+    process.stdout.write(`${JSON.stringify(parsed.config, null, 2)}\n`);
+    return;
+  }
+  const config = parsed.config;
+  const log = createLogger({ level: config['log-level'] });
+  const gw = await startGateway(config, log);
+  const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  log.info(
+    {
+      rtmpPort: gw.rtmpPort,
+      httpPort: gw.httpPort,
+      publish: `rtmp://${shown}:${gw.rtmpPort}/APP/KEY`,
+      httpFlv: `http://${shown}:${gw.httpPort}/APP/KEY.flv`,
+      wsFlv: `ws://${shown}:${gw.httpPort}/APP/KEY.flv`,
+      page: `http://${shown}:${gw.httpPort}/`,
+    },
+    `ready: publish rtmp://${shown}:${gw.rtmpPort}/APP/KEY, play http://${shown}:${gw.httpPort}/APP/KEY.flv or ws://${shown}:${gw.httpPort}/APP/KEY.flv, page http://${shown}:${gw.httpPort}/`,
+  );
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 5_000);
+    force.unref();
+    gw.close().then(
+      () => {
+        log.info('stopped');
+        log.flush?.();
+        setTimeout(() => process.exit(0), 50).unref();
+      },
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`rtmp-flv-gateway: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,84 @@
+// RTMP play (RTMP 1.0 spec §7.2.2.1): a hub Sink that writes the stream to an
+// RTMP player. Media messages use a stateless type-0 chunk encoding made once
+// per tag and shared by every player on the same stream id and chunk size.
+import type { MediaTag } from '../hub/media-tag.js';
+import type { EndReason, Sink } from '../hub/subscriber.js';
+import { encodeMessage, type OutgoingMessage } from './chunk-writer.js';
+import { dataMessage, onStatus, status } from './commands.js';
+import { Csid, userControl, UserControlEvent } from './messages.js';
+import type { Transport } from './session.js';
+
+/** Every connection switches to this outgoing chunk size at connect, so shared encodings fit all. */
+export const OUT_CHUNK_SIZE = 4096;
+/** The stream id nearly every player gets from its first createStream; shared encodings use it. */
+const SHARED_STREAM_ID = 1;
+
+const CSID_BY_TYPE: Record<number, number> = { 8: Csid.Audio, 9: Csid.Video, 18: Csid.Data };
+
+export function encodeTagForRtmp(tag: MediaTag, streamId: number): Buffer {
+  return encodeMessage(
+    { csid: CSID_BY_TYPE[tag.type]!, type: tag.type, streamId, timestamp: tag.timestamp, payload: tag.body },
+    OUT_CHUNK_SIZE,
+  );
+}
+
+export class RtmpPlaySink implements Sink {
+  readonly protocol = 'rtmp' as const;
+  readonly #transport: Transport;
+  readonly #streamId: number;
+  readonly #amf3: boolean;
+  readonly #send: (msg: OutgoingMessage) => void;
+  readonly #close: (reason: string) => void;
+
+  constructor(
+    transport: Transport,
+    streamId: number,
+    amf3: boolean,
+    send: (msg: OutgoingMessage) => void,
+    close: (reason: string) => void,
+  ) {
+    this.#transport = transport;
+    this.#streamId = streamId;
+    this.#amf3 = amf3;
+    this.#send = send;
+    this.#close = close;
+  }
+
+  get bufferedBytes(): number {
+    return this.#transport.bufferedBytes;
+  }
+
+  /** The replies to `play`, sent at once even if the stream waits for a keyframe. */
+  start(name: string): void {
+    const id = this.#streamId;
+    this.#send(userControl(UserControlEvent.StreamBegin, id));
+    this.#send(onStatus(id, status('status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`), this.#amf3));
+    this.#send(onStatus(id, status('status', 'NetStream.Play.Start', `Started playing ${name}.`), this.#amf3));
+    this.#send(dataMessage(['|RtmpSampleAccess', true, true], id));
+    this.#send(dataMessage(['onStatus', status('status', 'NetStream.Data.Start', '')], id));
+  }
+
+  begin(): void {
+    // RTMP has no stream header; metadata and sequence headers follow as tags.
+  }
+
+  write(tag: MediaTag): void {
+    if (this.#streamId === SHARED_STREAM_ID) {
+      tag.rtmp ??= encodeTagForRtmp(tag, SHARED_STREAM_ID);
+      this.#transport.write(tag.rtmp);
+    } else {
+      this.#transport.write(encodeTagForRtmp(tag, this.#streamId));
+    }
+  }
+
+  end(reason: EndReason, detail: string): void {
+    if (reason === 'closed') return;
+    if (reason === 'unpublished') {
+      const id = this.#streamId;
+      this.#send(onStatus(id, status('status', 'NetStream.Play.UnpublishNotify', detail), this.#amf3));
+      this.#send(userControl(UserControlEvent.StreamEOF, id));
+      this.#send(onStatus(id, status('status', 'NetStream.Play.Stop', detail), this.#amf3));
+    }
+    this.#close(`play ended: ${detail}`);
+  }
+}

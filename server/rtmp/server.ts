@@ -1,0 +1,132 @@
+// The RTMP listener: binds sockets to RtmpSessions and owns every timer that
+// is about wall-clock time (handshake deadline, idle connections, a publisher
+// that went silent). Sessions themselves only see bytes.
+import net from 'node:net';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+import { RtmpSession, type AccessCheck, type Transport } from './session.js';
+
+export interface RtmpServerOptions {
+  hub: Hub;
+  log: Logger;
+  access?: AccessCheck;
+  /** a handshake not complete after this long is dropped */
+  handshakeTimeoutMs: number;
+  /** a connection neither publishing nor playing after this long is dropped */
+  idleTimeoutMs: number;
+  /** a publisher that sends nothing for this long is considered gone */
+  publisherTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxMessageBytes: number;
+}
+
+export const DEFAULT_RTMP_OPTIONS = {
+  handshakeTimeoutMs: 5_000,
+  idleTimeoutMs: 30_000,
+  publisherTimeoutMs: 15_000,
+  maxConnections: 5_000,
+  maxConnectionsPerAddress: 200,
+  maxMessageBytes: 16 * 1024 * 1024,
+};
+
+class SocketTransport implements Transport {
+  readonly remoteAddress: string;
+  #socket: net.Socket;
+
+  constructor(socket: net.Socket) {
+    this.#socket = socket;
+    this.remoteAddress = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+  }
+
+  get bufferedBytes(): number {
+    return this.#socket.writableLength;
+  }
+
+  write(buf: Buffer): void {
+    if (!this.#socket.destroyed && this.#socket.writable) this.#socket.write(buf);
+  }
+
+  close(): void {
+    const socket = this.#socket;
+    if (socket.destroyed) return;
+    // Let a final status message flush, but never wait long on a peer that does not read.
+    socket.end();
+    setTimeout(() => socket.destroy(), 2_000).unref();
+  }
+}
+
+export class RtmpServer {
+  readonly sessions = new Set<RtmpSession>();
+  readonly options: RtmpServerOptions;
+  #server: net.Server;
+  #perAddress = new Map<string, number>();
+  #log: Logger;
+
+  constructor(options: RtmpServerOptions) {
+    this.options = options;
+    this.#log = options.log;
+    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve((this.#server.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  #accept(socket: net.Socket): void {
+    const o = this.options;
+    const address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
+    const count = this.#perAddress.get(address) ?? 0;
+    if (this.sessions.size >= o.maxConnections || count >= o.maxConnectionsPerAddress) {
+      this.#log.warn({ address, total: this.sessions.size, fromAddress: count }, 'rtmp connection refused: connection limit');
+      socket.destroy();
+      return;
+    }
+    this.#perAddress.set(address, count + 1);
+    socket.setKeepAlive(true, 10_000);
+    const session = new RtmpSession(new SocketTransport(socket), {
+      hub: o.hub,
+      log: this.#log,
+      maxMessageBytes: o.maxMessageBytes,
+      ...(o.access !== undefined ? { access: o.access } : {}),
+    });
+    this.sessions.add(session);
+
+    const deadline = setTimeout(() => {
+      if (session.role === 'handshake') session.close(`handshake not complete after ${o.handshakeTimeoutMs} ms`);
+    }, o.handshakeTimeoutMs);
+    const idle = setTimeout(() => {
+      if (session.role === 'connecting' || session.role === 'connected') {
+        session.close(`neither published nor played within ${o.idleTimeoutMs} ms`);
+      }
+    }, o.idleTimeoutMs);
+    // Read inactivity: a publisher whose link died silently frees its key after this.
+    socket.setTimeout(o.publisherTimeoutMs, () => {
+      if (session.role !== 'playing') session.close(`no data received for ${o.publisherTimeoutMs} ms`);
+    });
+
+    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => session.close(`socket error: ${err.code ?? err.message}`));
+    socket.on('close', () => {
+      clearTimeout(deadline);
+      clearTimeout(idle);
+      session.close('connection closed by peer');
+      this.sessions.delete(session);
+      const n = (this.#perAddress.get(address) ?? 1) - 1;
+      if (n <= 0) this.#perAddress.delete(address);
+      else this.#perAddress.set(address, n);
+    });
+  }
+
+  /** Stop accepting; close every session. */
+  close(): Promise<void> {
+    for (const s of this.sessions) s.close('server shutting down');
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}

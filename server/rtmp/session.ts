@@ -1,0 +1,374 @@
+// RTMP 1.0 spec §7.2: one connection's NetConnection / NetStream state machine.
+// It takes received bytes through the handshake and chunk reader, and writes
+// replies to a Transport. It never touches a socket itself, so tests drive it
+// with byte arrays and a fake transport.
+import { decodeAmf0, decodeAmf3CommandPayload, encodeAmf0 } from '../amf/amf0.js';
+import type { AmfObject, AmfValue } from '../amf/types.js';
+import { ProtocolError } from '../errors.js';
+import type { Hub } from '../hub/hub.js';
+import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
+import type { Subscriber } from '../hub/subscriber.js';
+import type { Logger } from '../log.js';
+import { ChunkStreamReader, type RtmpMessage } from './chunk-reader.js';
+import { ChunkStreamWriter, type OutgoingMessage } from './chunk-writer.js';
+import {
+  commandMessage, decodeCommand, error, isSafeName, onStatus, result, splitQuery, status,
+  type Command,
+} from './commands.js';
+import { ServerHandshake } from './handshake.js';
+import {
+  acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
+  userControl, UserControlEvent, windowAckSize,
+} from './messages.js';
+import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
+
+export interface Transport {
+  readonly remoteAddress: string;
+  /** bytes written but not yet handed to the kernel */
+  readonly bufferedBytes: number;
+  write(buf: Buffer): void;
+  /** close the connection; the session has already logged why */
+  close(): void;
+}
+
+export type AccessAction = 'publish' | 'play';
+export interface AccessRequest {
+  action: AccessAction;
+  app: string;
+  key: string;
+  query: URLSearchParams;
+  address: string;
+  protocol: 'rtmp';
+}
+/** Decides whether a publish or play may go ahead; `null` allows, a string refuses with that reason. */
+export type AccessCheck = (req: AccessRequest) => Promise<string | null> | string | null;
+
+export interface SessionOptions {
+  hub: Hub;
+  log: Logger;
+  access?: AccessCheck;
+  /** the window we ask the peer to acknowledge */
+  windowAckSize?: number;
+  maxMessageBytes?: number;
+}
+
+export type SessionRole = 'handshake' | 'connecting' | 'connected' | 'publishing' | 'playing' | 'closed';
+
+let nextSessionId = 1;
+
+export class RtmpSession {
+  readonly id = `rtmp-${nextSessionId++}`;
+  readonly transport: Transport;
+  role: SessionRole = 'handshake';
+  app = '';
+  closeReason: string | null = null;
+
+  #opts: SessionOptions;
+  #log: Logger;
+  #handshake: ServerHandshake | null = new ServerHandshake();
+  #reader: ChunkStreamReader;
+  #writer = new ChunkStreamWriter();
+  #amf3 = false;
+  #nextStreamId = 1;
+  #peerWindow = 0;
+  #lastAck = 0;
+  #publishStreamId = 0;
+  #stream: LiveStream | null = null;
+  #publisher: PublisherInfo | null = null;
+  #subscriber: Subscriber | null = null;
+  /** a publish or play waiting for the access check */
+  #pending = false;
+
+  constructor(transport: Transport, opts: SessionOptions) {
+    this.transport = transport;
+    this.#opts = opts;
+    this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress });
+    this.#reader = new ChunkStreamReader((m) => this.#onMessage(m), {
+      maxMessageBytes: opts.maxMessageBytes ?? 16 * 1024 * 1024,
+    });
+  }
+
+  /** Feed received bytes. Bad input closes this connection with one log line; nothing is thrown. */
+  receive(bytes: Buffer): void {
+    if (this.role === 'closed') return;
+    try {
+      if (this.#handshake !== null) {
+        const r = this.#handshake.push(bytes);
+        if (r.send !== null) this.transport.write(r.send);
+        if (!r.done) return;
+        this.#handshake = null;
+        this.role = 'connecting';
+        if (r.rest === null) return;
+        bytes = r.rest;
+      }
+      this.#reader.push(bytes);
+      this.#maybeAcknowledge();
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.close(`${err.code} error: ${err.message}`);
+        return;
+      }
+      this.close(`internal error: ${(err as Error).message}`);
+      this.#log.error({ err }, 'unexpected error in RTMP session');
+    }
+  }
+
+  /** The peer went away or the server closes this session. Safe to call twice. */
+  close(reason: string): void {
+    if (this.role === 'closed') return;
+    const wasRole = this.role;
+    this.role = 'closed';
+    this.closeReason = reason;
+    this.#stopPublishing();
+    this.#subscriber?.close('closed', 'player left');
+    this.#subscriber = null;
+    this.#log.info({ role: wasRole, app: this.app, reason }, 'rtmp session ended');
+    this.transport.close();
+  }
+
+  #send(msg: OutgoingMessage): void {
+    this.transport.write(this.#writer.encode(msg));
+  }
+
+  #maybeAcknowledge(): void {
+    if (this.#peerWindow > 0 && this.#reader.bytesReceived - this.#lastAck >= this.#peerWindow) {
+      this.#lastAck = this.#reader.bytesReceived;
+      this.#send(acknowledgement(this.#reader.bytesReceived));
+    }
+  }
+
+  #onMessage(msg: RtmpMessage): void {
+    if (this.role === 'closed') return;
+    switch (msg.type) {
+      case MessageType.SetChunkSize:
+        this.#log.debug({ chunkSize: this.#reader.chunkSize }, 'peer set chunk size');
+        return;
+      case MessageType.Abort:
+      case MessageType.Acknowledgement:
+      case MessageType.SetPeerBandwidth:
+        return; // the reader applied the first two; the others need nothing from us
+      case MessageType.WindowAckSize:
+        this.#peerWindow = readU32Payload(msg, 'Window Acknowledgement Size');
+        return;
+      case MessageType.UserControl: {
+        const ev = parseUserControl(msg.payload);
+        if (ev.event === 'ping-request') this.#send(userControl(UserControlEvent.PingResponse, ev.timestamp));
+        return;
+      }
+      case MessageType.Audio:
+      case MessageType.Video:
+        this.#onMedia(msg);
+        return;
+      case MessageType.DataAmf0:
+      case MessageType.DataAmf3:
+        this.#onData(msg);
+        return;
+      case MessageType.CommandAmf0:
+      case MessageType.CommandAmf3:
+        this.#onCommand(decodeCommand(msg.type, msg.payload), msg);
+        return;
+      case MessageType.Aggregate:
+        for (const sub of splitAggregate(msg)) this.#onMessage(sub);
+        return;
+      case MessageType.SharedObjectAmf0:
+      case MessageType.SharedObjectAmf3:
+        return; // shared objects are not supported; ignoring them harms no one
+      default:
+        throw new ProtocolError('message', `unknown message type ${msg.type}`);
+    }
+  }
+
+  #onMedia(msg: RtmpMessage): void {
+    if (this.role !== 'publishing' || this.#stream === null) {
+      // Media racing a pending access check is dropped; media from anyone else is a protocol error.
+      if (this.#pending) return;
+      throw new ProtocolError('message', `media message (type ${msg.type}) before publish`);
+    }
+    if (msg.streamId !== this.#publishStreamId) return;
+    this.#stream.push(msg.type as 8 | 9, msg.timestamp, msg.payload);
+  }
+
+  #onData(msg: RtmpMessage): void {
+    if (this.role !== 'publishing' || this.#stream === null) return; // e.g. a player's data message
+    const values = msg.type === MessageType.DataAmf3 ? decodeAmf3CommandPayload(msg.payload) : decodeAmf0(msg.payload);
+    // Encoders send `@setDataFrame, onMetaData, {...}`; viewers expect `onMetaData, {...}`.
+    const body = values[0] === '@setDataFrame' ? values.slice(1) : values;
+    if (body[0] === 'onMetaData') {
+      const object = toPlainObject(body[1]);
+      this.#stream.setMetadata(encodeAmf0(['onMetaData', object]), object);
+      return;
+    }
+    const payload = msg.type === MessageType.DataAmf0 && body === values ? msg.payload : encodeAmf0(body);
+    this.#stream.push(18, msg.timestamp, payload);
+  }
+
+  #reply(msg: OutgoingMessage): void {
+    this.#send(msg);
+  }
+
+  #onCommand(cmd: Command, msg: RtmpMessage): void {
+    if (cmd.name !== 'connect' && this.role === 'connecting') {
+      throw new ProtocolError('command', `${cmd.name === 'other' ? cmd.method : cmd.name} before connect`);
+    }
+    const amf3 = this.#amf3;
+    switch (cmd.name) {
+      case 'connect':
+        this.#connect(cmd, msg.type === MessageType.CommandAmf3);
+        return;
+      case 'createStream':
+        this.#reply(result(cmd.txn, null, this.#nextStreamId++, amf3));
+        return;
+      case 'releaseStream':
+      case 'FCUnpublish':
+      case 'FCUnsubscribe':
+        this.#reply(result(cmd.txn, null, undefined, amf3));
+        return;
+      case 'FCPublish':
+        this.#reply(commandMessage(['onFCPublish', 0, null, status('status', 'NetStream.Publish.Start', cmd.streamName)], 0, amf3));
+        this.#reply(result(cmd.txn, null, undefined, amf3));
+        return;
+      case 'FCSubscribe':
+        this.#reply(commandMessage(['onFCSubscribe', 0, null, status('status', 'NetStream.Play.Start', cmd.streamName)], 0, amf3));
+        return;
+      case 'publish':
+        void this.#publish(cmd.streamName, msg.streamId);
+        return;
+      case 'play':
+        void this.#play(cmd.streamName, msg.streamId);
+        return;
+      case 'deleteStream':
+      case 'closeStream':
+        this.#stopPublishing();
+        if (this.#subscriber !== null) {
+          this.#subscriber.close('closed', 'player closed the stream');
+          this.#subscriber = null;
+        }
+        if (this.role === 'publishing' || this.role === 'playing') this.role = 'connected';
+        return;
+      case 'reply':
+        return;
+      case 'other':
+        // getStreamLength, checkBandwidth and friends: a polite refusal keeps clients going.
+        if (cmd.txn !== 0) {
+          this.#reply(error(cmd.txn, status('error', 'NetConnection.Call.Failed', `Method not found (${cmd.method}).`), amf3));
+        }
+        return;
+    }
+  }
+
+  #connect(cmd: Extract<Command, { name: 'connect' }>, amf3: boolean): void {
+    if (this.role !== 'connecting') throw new ProtocolError('command', 'second connect on one connection');
+    const rawApp = typeof cmd.object['app'] === 'string' ? cmd.object['app'] : '';
+    // Some clients put a trailing slash or a query on the app; the query belongs to auth, not the name.
+    const app = rawApp.split('?')[0]!.replace(/\/+$/, '');
+    this.#amf3 = amf3 || cmd.object['objectEncoding'] === 3;
+    if (!isSafeName(app)) {
+      this.#reply(error(cmd.txn, status('error', 'NetConnection.Connect.Rejected', 'Invalid application name.'), this.#amf3));
+      this.close(`connect refused: invalid app name ${JSON.stringify(rawApp.slice(0, 80))}`);
+      return;
+    }
+    this.app = app;
+    this.role = 'connected';
+    this.#send(windowAckSize(this.#opts.windowAckSize ?? 2_500_000));
+    this.#send(setPeerBandwidth(this.#opts.windowAckSize ?? 2_500_000, 2));
+    this.#send(setChunkSize(OUT_CHUNK_SIZE));
+    this.#writer.setChunkSize(OUT_CHUNK_SIZE);
+    const objectEncoding = cmd.object['objectEncoding'] === 3 ? 3 : 0;
+    this.#reply(
+      result(
+        cmd.txn,
+        { fmsVer: 'FMS/3,5,7,7009', capabilities: 31, mode: 1 },
+        status('status', 'NetConnection.Connect.Success', 'Connection succeeded.', { objectEncoding }),
+        this.#amf3,
+      ),
+    );
+    this.#log.info({ app, flashVer: cmd.object['flashVer'], tcUrl: cmd.object['tcUrl'] }, 'rtmp session connected');
+  }
+
+  async #checkAccess(action: 'publish' | 'play', key: string, query: URLSearchParams): Promise<string | null> {
+    const check = this.#opts.access;
+    if (check === undefined) return null;
+    this.#pending = true;
+    try {
+      return await check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: 'rtmp' });
+    } catch (err) {
+      return `access check failed: ${(err as Error).message}`;
+    } finally {
+      this.#pending = false;
+    }
+  }
+
+  async #publish(rawName: string, streamId: number): Promise<void> {
+    const badName = (why: string): void => {
+      this.#reply(onStatus(streamId, status('error', 'NetStream.Publish.BadName', why), this.#amf3));
+      this.close(`publish refused: ${why}`);
+    };
+    if (this.role !== 'connected') return badName('publish on a connection that already publishes or plays');
+    const path = splitQuery(rawName);
+    if (path === null) return badName(`invalid stream key ${JSON.stringify(rawName.slice(0, 80))}`);
+    const denied = await this.#checkAccess('publish', path.name, path.query);
+    // The connection may have closed while the check ran.
+    if ((this.role as SessionRole) === 'closed') return;
+    if (denied !== null) return badName(denied);
+    const session = this;
+    const publisher: PublisherInfo = {
+      id: this.id,
+      address: this.transport.remoteAddress,
+      protocol: 'rtmp',
+      kick(reason: string) {
+        session.close(reason);
+      },
+    };
+    const r = this.#opts.hub.publish(this.app, path.name, publisher);
+    if (!r.ok) return badName(r.detail);
+    this.#stream = r.stream;
+    this.#publisher = publisher;
+    this.#publishStreamId = streamId;
+    this.role = 'publishing';
+    this.#send(userControl(UserControlEvent.StreamBegin, streamId));
+    this.#reply(onStatus(streamId, status('status', 'NetStream.Publish.Start', `${r.stream.name} is now published.`), this.#amf3));
+    this.#log.info({ stream: r.stream.name }, 'publish started');
+  }
+
+  #stopPublishing(): void {
+    if (this.#stream !== null && this.#publisher !== null) {
+      this.#log.info({ stream: this.#stream.name }, 'publish ended');
+      this.#stream.detach(this.#publisher);
+    }
+    this.#stream = null;
+    this.#publisher = null;
+  }
+
+  async #play(rawName: string, streamId: number): Promise<void> {
+    const fail = (code: string, why: string): void => {
+      this.#reply(onStatus(streamId, status('error', code, why), this.#amf3));
+      this.close(`play refused: ${why}`);
+    };
+    if (this.role !== 'connected') return fail('NetStream.Play.Failed', 'play on a connection that already publishes or plays');
+    const path = splitQuery(rawName);
+    if (path === null) return fail('NetStream.Play.StreamNotFound', `invalid stream name ${JSON.stringify(rawName.slice(0, 80))}`);
+    const denied = await this.#checkAccess('play', path.name, path.query);
+    // The connection may have closed while the check ran.
+    if ((this.role as SessionRole) === 'closed') return;
+    if (denied !== null) return fail('NetStream.Play.Failed', denied);
+    const name = `${this.app}/${path.name}`;
+    if (this.#opts.hub.get(name) === undefined) return fail('NetStream.Play.StreamNotFound', `no live stream ${name}`);
+    this.role = 'playing';
+    const sink = new RtmpPlaySink(this.transport, streamId, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
+    sink.start(name);
+    const r = this.#opts.hub.subscribe(name, sink);
+    if (!r.ok) return fail('NetStream.Play.Failed', r.detail);
+    this.#subscriber = r.subscriber;
+    this.#log.info({ stream: name }, 'rtmp play started');
+  }
+}
+
+function toPlainObject(v: AmfValue | undefined): AmfObject {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array)) {
+    if ('entries' in v && typeof (v as { entries: unknown }).entries === 'object') {
+      return (v as { entries: AmfObject }).entries;
+    }
+    return v as AmfObject;
+  }
+  return {};
+}

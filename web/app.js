@@ -1,0 +1,579 @@
+/* Live Gateway demo page. Uses player.js (window.LiveGateway) for playback. */
+(function () {
+  'use strict';
+
+  var LG = window.LiveGateway;
+  var REFRESH_MS = 2000;
+
+  function $(id) { return document.getElementById(id); }
+
+  var els = {
+    video: $('video'),
+    wrap: $('video-wrap'),
+    veil: $('veil'),
+    veilText: $('veil-text'),
+    veilSpinner: $('veil-spinner'),
+    livePill: $('live-pill'),
+    hudLatency: $('hud-latency'),
+    hudRes: $('hud-res'),
+    btnMute: $('btn-mute'),
+    btnLive: $('btn-live'),
+    btnFs: $('btn-fullscreen'),
+    title: $('now-title'),
+    status: $('status'),
+    protoWs: $('proto-ws'),
+    protoHttp: $('proto-http'),
+    notice: $('notice'),
+    noticeText: $('notice-text'),
+    noticeAction: $('notice-action'),
+    list: $('stream-list'),
+    count: $('stream-count'),
+    empty: $('stream-empty'),
+    apiError: $('api-error'),
+    stats: $('stats'),
+    urlHttp: $('url-http'),
+    urlWs: $('url-ws'),
+    urlPage: $('url-page'),
+    embedIframe: $('embed-iframe'),
+    embedScript: $('embed-script'),
+    pubServer: $('pub-server'),
+    pubKey: $('pub-key'),
+    pubFfmpeg: $('pub-ffmpeg'),
+    announce: $('announce')
+  };
+
+  // ---------------------------------------------------------------------------
+  // Page state
+  // ---------------------------------------------------------------------------
+  var query = new URLSearchParams(location.search);
+  var signed = {};
+  ['exp', 'sig'].forEach(function (k) { if (query.get(k)) signed[k] = query.get(k); });
+
+  var storedProto = null;
+  try { storedProto = localStorage.getItem('liveGateway.proto'); } catch (e) { /* private mode */ }
+
+  var page = {
+    streams: [],
+    rtmpPort: 1935,
+    apiOk: null,
+    selected: LG.normalizeStream(query.get('stream')) || null,
+    explicit: !!query.get('stream'),   // chosen by URL or click (vs. auto-picked)
+    proto: LG.normalizeProto(query.get('proto')) || LG.normalizeProto(storedProto) || 'ws',
+    player: null,
+    status: { state: 'idle', message: 'Idle' },
+    forced: {},                         // streams the user chose to "try anyway"
+    blockedBySupport: null
+  };
+
+  window.__player = null;
+
+  // ---------------------------------------------------------------------------
+  // Formatting helpers
+  // ---------------------------------------------------------------------------
+  function fmtBitrate(bps) {
+    if (!bps || bps < 0) return '—';
+    if (bps >= 1e6) return (bps / 1e6).toFixed(bps >= 1e7 ? 0 : 1) + ' Mbit/s';
+    return Math.round(bps / 1e3) + ' kbit/s';
+  }
+  function fmtDuration(sec) {
+    if (sec == null || !isFinite(sec)) return '—';
+    sec = Math.max(0, Math.floor(sec));
+    var h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
+    function p(n) { return n < 10 ? '0' + n : '' + n; }
+    return h ? h + ':' + p(m) + ':' + p(s) : m + ':' + p(s);
+  }
+  function fmtInt(n) { return n == null ? '—' : Number(n).toLocaleString('en-US'); }
+  function protoLabel(p) { return p === 'http' ? 'HTTP-FLV' : 'WS-FLV'; }
+  function channelsLabel(c) { return c === 1 ? 'mono' : c === 2 ? 'stereo' : c ? c + ' ch' : ''; }
+
+  function videoSummary(v) {
+    if (!v) return 'no video';
+    var parts = [v.codec];
+    if (v.width && v.height) parts.push(v.width + '×' + v.height);
+    if (v.fps) parts.push(Math.round(v.fps) + ' fps');
+    return parts.join(' · ');
+  }
+  function audioSummary(a) {
+    if (!a) return 'no audio';
+    var parts = [a.codec + (a.profile ? ' ' + a.profile : '')];
+    if (a.sampleRate) parts.push((a.sampleRate / 1000) + ' kHz');
+    if (a.channels) parts.push(channelsLabel(a.channels));
+    return parts.join(' · ');
+  }
+
+  function findStream(name) {
+    for (var i = 0; i < page.streams.length; i++) {
+      if (LG.normalizeStream(page.streams[i].name) === name) return page.streams[i];
+    }
+    return null;
+  }
+
+  function setText(el, text) { if (el.textContent !== text) el.textContent = text; }
+
+  // ---------------------------------------------------------------------------
+  // URLs
+  // ---------------------------------------------------------------------------
+  function pageUrl(file, stream, proto) {
+    var u = new URL(file, location.href);
+    u.search = '';
+    if (stream) u.searchParams.set('stream', stream);
+    if (proto) u.searchParams.set('proto', proto);
+    Object.keys(signed).forEach(function (k) { u.searchParams.set(k, signed[k]); });
+    return u.href;
+  }
+
+  function rtmpHost() {
+    return location.hostname || 'localhost';
+  }
+
+  function updateLocation() {
+    var u = new URL(location.href);
+    if (page.selected) u.searchParams.set('stream', page.selected); else u.searchParams.delete('stream');
+    u.searchParams.set('proto', page.proto);
+    if (u.href !== location.href) {
+      try { history.replaceState(null, '', u.href); } catch (e) { /* ignore */ }
+    }
+  }
+
+  function renderShare() {
+    var name = page.selected;
+    var info = name ? findStream(name) : null;
+    if (name) {
+      var urls = LG.buildUrls(name, { base: LG.baseUrl, params: signed });
+      els.urlHttp.value = urls.http;
+      els.urlWs.value = urls.ws;
+      els.urlPage.value = pageUrl('./', name, page.proto);
+      var embed = pageUrl('embed.html', name, page.proto);
+      els.embedIframe.value = '<iframe src="' + embed + '" width="640" height="360" ' +
+        'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen ' +
+        'style="border:0;aspect-ratio:16/9;width:100%;max-width:640px;height:auto" title="Live stream ' + name + '"></iframe>';
+      var base = new URL('./', location.href).href;
+      var params = Object.keys(signed).length ? ',\n    params: ' + JSON.stringify(signed) : '';
+      els.embedScript.value =
+        '<video id="live" muted autoplay playsinline style="width:100%;background:#000"></video>\n' +
+        '<script src="' + base + 'player.js"></' + 'script>\n' +
+        '<script>\n' +
+        '  const player = LiveGateway.createPlayer(document.getElementById(\'live\'), {\n' +
+        '    stream: \'' + name + '\',\n' +
+        '    proto: \'' + page.proto + '\'' + params + ',\n' +
+        '    onStatus: (s) => console.log(s.state, s.message)\n' +
+        '  });\n' +
+        '</' + 'script>';
+    } else {
+      els.urlHttp.value = els.urlWs.value = els.urlPage.value = '';
+      els.embedIframe.value = '';
+      els.embedScript.value = '';
+    }
+    var app = 'live', key = 'my-stream';
+    if (name) {
+      var parts = name.split('/');
+      app = parts[0]; key = parts.slice(1).join('/');
+    }
+    if (info) { app = info.app || app; key = info.key || key; }
+    var server = 'rtmp://' + rtmpHost() + ':' + page.rtmpPort + '/' + app;
+    els.pubServer.value = server;
+    els.pubKey.value = key;
+    els.pubFfmpeg.value = 'ffmpeg -re -i input.mp4 -c:v libx264 -preset veryfast -tune zerolatency ' +
+      '-g 60 -c:a aac -b:a 128k -f flv ' + server + '/' + key;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Stream list
+  // ---------------------------------------------------------------------------
+  function renderList() {
+    var list = els.list;
+    var existing = {};
+    Array.prototype.forEach.call(list.children, function (li) { existing[li.dataset.stream] = li; });
+    var seen = {};
+    page.streams.forEach(function (s, i) {
+      var name = LG.normalizeStream(s.name);
+      seen[name] = true;
+      var li = existing[name];
+      if (!li) {
+        li = document.createElement('li');
+        li.className = 'stream-item';
+        li.dataset.stream = name;
+        li.setAttribute('data-testid', 'stream-item');
+        var btn = document.createElement('button');
+        btn.type = 'button';
+        btn.className = 'stream-btn';
+        btn.innerHTML =
+          '<span class="stream-thumb" aria-hidden="true"><span class="dot"></span></span>' +
+          '<span class="stream-main">' +
+          '  <span class="stream-name"></span>' +
+          '  <span class="stream-meta"></span>' +
+          '</span>' +
+          '<span class="stream-side">' +
+          '  <span class="stream-viewers"></span>' +
+          '  <span class="stream-rate"></span>' +
+          '</span>';
+        btn.addEventListener('click', function () { choose(name, true); });
+        li.appendChild(btn);
+      }
+      // keep API order
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+      var btnEl = li.firstChild;
+      var support = LG.checkSupport(s);
+      setText(li.querySelector('.stream-name'), name);
+      var meta = videoSummary(s.video) + (s.audio ? ' · ' + s.audio.codec : '');
+      setText(li.querySelector('.stream-meta'), meta);
+      var viewers = s.viewers ? s.viewers.total : 0;
+      setText(li.querySelector('.stream-viewers'), viewers + (viewers === 1 ? ' viewer' : ' viewers'));
+      setText(li.querySelector('.stream-rate'), fmtBitrate(s.bitrateIn));
+      li.classList.toggle('unsupported', !support.ok);
+      var current = name === page.selected;
+      li.classList.toggle('selected', current);
+      if (current) btnEl.setAttribute('aria-current', 'true'); else btnEl.removeAttribute('aria-current');
+      btnEl.setAttribute('aria-label', 'Play ' + name + ', ' + videoSummary(s.video) + ', ' + audioSummary(s.audio) +
+        ', ' + viewers + ' viewers' + (support.ok ? '' : ', not playable in this browser'));
+      btnEl.title = support.ok ? '' : support.message;
+    });
+    Object.keys(existing).forEach(function (name) {
+      if (!seen[name]) list.removeChild(existing[name]);
+    });
+    var n = page.streams.length;
+    setText(els.count, String(n));
+    els.count.setAttribute('aria-label', n + (n === 1 ? ' live stream' : ' live streams'));
+    els.empty.hidden = n > 0 || page.apiOk === false;
+  }
+
+  // ---------------------------------------------------------------------------
+  // API polling
+  // ---------------------------------------------------------------------------
+  var refreshTimer = 0;
+  var refreshFailures = 0;
+  function refresh() {
+    clearTimeout(refreshTimer);
+    fetch(LG.apiUrl(LG.baseUrl), { cache: 'no-store' })
+      .then(function (r) {
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      })
+      .then(function (data) {
+        refreshFailures = 0;
+        page.apiOk = true;
+        page.streams = Array.isArray(data.streams) ? data.streams.slice() : [];
+        page.streams.sort(function (a, b) { return String(a.name).localeCompare(String(b.name)); });
+        if (data.rtmpPort) page.rtmpPort = data.rtmpPort;
+        els.apiError.hidden = true;
+        onStreamsUpdated();
+      }, function (err) {
+        refreshFailures++;
+        page.apiOk = false;
+        els.apiError.hidden = false;
+        setText(els.apiError, 'Cannot reach the gateway (' + (err && err.message || 'network error') + '). Retrying…');
+        renderList();
+      })
+      .then(function () {
+        // back off gently while the API is unreachable; 2 s otherwise
+        var delay = refreshFailures ? Math.min(REFRESH_MS * Math.pow(2, refreshFailures - 1), 16000) : REFRESH_MS;
+        refreshTimer = setTimeout(refresh, delay);
+      });
+  }
+
+  function onStreamsUpdated() {
+    renderList();
+    if (!page.selected && page.streams.length) {
+      // nothing chosen yet: start the first live stream
+      choose(LG.normalizeStream(page.streams[0].name), false);
+      return;
+    }
+    if (page.selected) {
+      var info = findStream(page.selected);
+      // The stream came back while the player waits: reconnect right away.
+      if (info && page.player && page.player.state === 'offline') page.player.reconnect();
+      // A stream blocked by the codec check changed (e.g. republished with another codec)
+      if (info && page.blockedBySupport === page.selected && LG.checkSupport(info).ok) startPlayer();
+      if (!page.player && !page.blockedBySupport) startPlayer();
+    }
+    renderShare();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Player
+  // ---------------------------------------------------------------------------
+  function choose(name, explicit) {
+    name = LG.normalizeStream(name);
+    if (!name) return;
+    if (explicit) page.explicit = true;
+    if (name === page.selected && page.player) {
+      if (page.player.state !== 'playing') page.player.reconnect();
+      return;
+    }
+    page.selected = name;
+    if (explicit) updateLocation();
+    renderList();
+    renderShare();
+    startPlayer();
+  }
+
+  function stopPlayer() {
+    if (page.player) {
+      page.player.destroy();
+      page.player = null;
+    }
+    window.__player = null;
+  }
+
+  function startPlayer() {
+    stopPlayer();
+    hideNotice();
+    page.blockedBySupport = null;
+    var name = page.selected;
+    if (!name) return;
+    setText(els.title, name);
+    document.title = name + ' · Live Gateway';
+
+    var info = findStream(name);
+    var support = info ? LG.checkSupport(info) : LG.checkSupport({});
+    var opts = {
+      stream: name,
+      proto: page.proto,
+      base: LG.baseUrl,
+      params: signed,
+      onStatus: onStatus
+    };
+    if (!support.mse) {
+      page.blockedBySupport = name;
+      onStatus({ state: 'unsupported', message: support.message });
+      showNotice(support.message, false);
+      return;
+    }
+    if (info && !support.ok && !page.forced[name]) {
+      page.blockedBySupport = name;
+      onStatus({ state: 'unsupported', message: support.message });
+      showNotice(support.message, true);
+      return;
+    }
+    if (info && support.hasAudio === false) {
+      opts.hasAudio = false;
+      showNotice(support.message, false);
+    }
+    page.player = LG.createPlayer(els.video, opts);
+    window.__player = page.player;
+  }
+
+  function showNotice(text, offerTry) {
+    setText(els.noticeText, text);
+    els.noticeAction.hidden = !offerTry;
+    els.notice.hidden = false;
+  }
+  function hideNotice() { els.notice.hidden = true; }
+
+  els.noticeAction.addEventListener('click', function () {
+    if (page.selected) page.forced[page.selected] = true;
+    startPlayer();
+  });
+
+  var SPINNER_STATES = { loading: 1, connecting: 1, buffering: 1, reconnecting: 1 };
+
+  function onStatus(s) {
+    page.status = s;
+    els.status.dataset.state = s.state;
+    setText(els.status, s.message || s.state);
+    els.wrap.dataset.state = s.state;
+    var playing = s.state === 'playing';
+    els.veil.hidden = playing;
+    els.veilSpinner.hidden = !SPINNER_STATES[s.state];
+    setText(els.veilText, s.message || s.state);
+    els.livePill.hidden = !playing;
+    renderStats();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Stats
+  // ---------------------------------------------------------------------------
+  var statEls = {};
+  Array.prototype.forEach.call(els.stats.querySelectorAll('[data-stat]'), function (dd) {
+    statEls[dd.dataset.stat] = dd;
+  });
+  // value, plus an optional secondary line (rendered as <small>)
+  function stat(key, value, sub) {
+    var dd = statEls[key];
+    if (!dd) return;
+    var main = value == null || value === '' ? '—' : String(value);
+    var key2 = main + '\u0000' + (sub || '');
+    if (dd._v === key2) return;
+    dd._v = key2;
+    dd.textContent = main;
+    if (sub) {
+      var sm = document.createElement('small');
+      sm.textContent = sub;
+      dd.appendChild(sm);
+    }
+  }
+
+  function renderStats() {
+    var p = page.player;
+    var info = page.selected ? findStream(page.selected) : null;
+    var st = p ? p.stats() : null;
+    stat('state', st ? st.state : page.status.state);
+    statEls.state.dataset.state = st ? st.state : page.status.state;
+    stat('proto', page.selected ? protoLabel(page.proto) : null);
+    var live = st && (st.state === 'playing' || st.state === 'buffering');
+    stat('latency', live ? st.bufferedAhead.toFixed(2) + ' s' : null, live && st.playbackRate !== 1 ? 'catching up ×' + st.playbackRate : '');
+    stat('resolution', st && st.videoWidth ? st.videoWidth + '×' + st.videoHeight : (info && info.video && info.video.width ? info.video.width + '×' + info.video.height : null));
+    var declared = info && info.video && info.video.fps ? Math.round(info.video.fps) : (st && st.metadataFps ? Math.round(st.metadataFps) : null);
+    var fps = live && st.fps ? st.fps.toFixed(st.fps < 10 ? 1 : 0) + ' fps' : null;
+    stat('fps', fps || (declared ? declared + ' fps' : null), declared ? 'source ' + declared + ' fps' : '');
+    stat('bitrate', live && st.bitrate ? fmtBitrate(st.bitrate) : null, info && info.bitrateIn ? 'ingest ' + fmtBitrate(info.bitrateIn) : '');
+    var vc = st && st.videoCodec ? LG.describeCodec(st.videoCodec) : (info && info.video ? info.video.codec + (info.video.profile ? ' ' + info.video.profile : '') + (info.video.level ? ' L' + info.video.level : '') : null);
+    if (info && !info.video) vc = 'none';
+    stat('video', vc, st && st.videoCodec ? st.videoCodec : '');
+    var ac = null, acSub = '';
+    if (info && info.audio) {
+      ac = info.audio.codec + (info.audio.profile ? '-' + info.audio.profile : '');
+      acSub = [info.audio.sampleRate ? (info.audio.sampleRate / 1000) + ' kHz' : '', channelsLabel(info.audio.channels)].filter(Boolean).join(' · ');
+    } else if (st && st.audioCodec) {
+      ac = LG.describeCodec(st.audioCodec);
+    }
+    if (info && !info.audio) ac = 'none';
+    if (st && st.hasAudio === false && info && info.audio) acSub = 'not played (unsupported)';
+    stat('audio', ac, acSub);
+    stat('decoded', st ? fmtInt(st.decodedFrames) : null);
+    stat('dropped', st ? fmtInt(st.droppedFrames) : null, st && st.decodedFrames ? (100 * st.droppedFrames / st.decodedFrames).toFixed(1) + ' %' : '');
+    var v = info && info.viewers;
+    stat('viewers', v ? v.total : null, v ? 'WS ' + (v.ws || 0) + ' · HTTP ' + (v.http || 0) + ' · RTMP ' + (v.rtmp || 0) : '');
+    stat('uptime', info ? fmtDuration(info.uptime) : null);
+
+    // HUD on the video
+    var showHud = !!live;
+    els.hudLatency.hidden = !showHud;
+    els.hudRes.hidden = !showHud || !st.videoHeight;
+    if (showHud) {
+      setText(els.hudLatency, st.bufferedAhead.toFixed(2) + ' s');
+      els.hudLatency.classList.toggle('warn', st.bufferedAhead > 1);
+      if (st.videoHeight) setText(els.hudRes, st.videoHeight + 'p' + (st.fps ? Math.round(st.fps) : ''));
+    }
+  }
+
+  setInterval(renderStats, 500);
+
+  // ---------------------------------------------------------------------------
+  // Controls
+  // ---------------------------------------------------------------------------
+  function syncMute() {
+    var muted = els.video.muted;
+    els.btnMute.setAttribute('aria-pressed', String(!muted));
+    els.btnMute.setAttribute('aria-label', muted ? 'Unmute' : 'Mute');
+    els.btnMute.title = muted ? 'Unmute' : 'Mute';
+    els.btnMute.classList.toggle('is-muted', muted);
+  }
+  els.btnMute.addEventListener('click', function () {
+    els.video.muted = !els.video.muted;
+    if (!els.video.muted && els.video.volume === 0) els.video.volume = 1;
+    if (els.video.paused && page.player) els.video.play().catch(function () { /* ignore */ });
+  });
+  els.video.addEventListener('volumechange', syncMute);
+  syncMute();
+
+  els.btnLive.addEventListener('click', function () {
+    if (page.player) page.player.jumpToLive();
+  });
+
+  var fsEnabled = document.fullscreenEnabled || document.webkitFullscreenEnabled;
+  els.btnFs.hidden = !fsEnabled && !els.video.webkitEnterFullscreen;
+  els.btnFs.addEventListener('click', function () {
+    var fsEl = document.fullscreenElement || document.webkitFullscreenElement;
+    if (fsEl) {
+      (document.exitFullscreen || document.webkitExitFullscreen).call(document);
+    } else if (els.wrap.requestFullscreen) {
+      els.wrap.requestFullscreen().catch(function () { /* ignore */ });
+    } else if (els.wrap.webkitRequestFullscreen) {
+      els.wrap.webkitRequestFullscreen();
+    } else if (els.video.webkitEnterFullscreen) {
+      els.video.webkitEnterFullscreen(); // iPhone
+    }
+  });
+  els.video.addEventListener('dblclick', function () { els.btnFs.click(); });
+
+  // protocol switch
+  function syncProto() {
+    els.protoWs.checked = page.proto === 'ws';
+    els.protoHttp.checked = page.proto === 'http';
+  }
+  [els.protoWs, els.protoHttp].forEach(function (input) {
+    input.addEventListener('change', function () {
+      if (!input.checked) return;
+      page.proto = input.value;
+      try { localStorage.setItem('liveGateway.proto', page.proto); } catch (e) { /* ignore */ }
+      updateLocation();
+      renderShare();
+      if (page.selected) startPlayer();
+    });
+  });
+  syncProto();
+
+  // copy buttons
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) {
+      return navigator.clipboard.writeText(text);
+    }
+    // plain-http fallback (e.g. http://192.168.x.y/)
+    return new Promise(function (resolve, reject) {
+      var ta = document.createElement('textarea');
+      ta.value = text;
+      ta.setAttribute('readonly', '');
+      ta.style.position = 'fixed';
+      ta.style.opacity = '0';
+      document.body.appendChild(ta);
+      ta.select();
+      var ok = false;
+      try { ok = document.execCommand('copy'); } catch (e) { ok = false; }
+      document.body.removeChild(ta);
+      if (ok) resolve(); else reject(new Error('copy failed'));
+    });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('[data-copy]'), function (btn) {
+    var timer = 0;
+    btn.addEventListener('click', function () {
+      var src = $(btn.dataset.copy);
+      var text = src ? src.value : '';
+      if (!text) return;
+      var what = (btn.getAttribute('aria-label') || 'text').replace(/^Copy /, '');
+      copyText(text).then(function () {
+        btn.textContent = 'Copied';
+        btn.classList.add('ok');
+        announce(what + ' copied to the clipboard');
+      }, function () {
+        src.focus();
+        src.select();
+        btn.textContent = 'Press Ctrl+C';
+        announce('Copy failed — the text is selected, press Ctrl+C');
+      });
+      clearTimeout(timer);
+      timer = setTimeout(function () { btn.textContent = 'Copy'; btn.classList.remove('ok'); }, 1600);
+    });
+  });
+  // select-all on focus for the read-only fields
+  Array.prototype.forEach.call(document.querySelectorAll('input[readonly], textarea[readonly]'), function (el) {
+    el.addEventListener('focus', function () { el.select(); });
+  });
+
+  function announce(text) {
+    els.announce.textContent = '';
+    setTimeout(function () { els.announce.textContent = text; }, 30);
+  }
+
+  // keyboard shortcuts (when not typing): m = mute, f = full screen, l = live edge
+  document.addEventListener('keydown', function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var t = e.target;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return;
+    if (e.key === 'm') els.btnMute.click();
+    else if (e.key === 'f') els.btnFs.click();
+    else if (e.key === 'l') els.btnLive.click();
+  });
+
+  // ---------------------------------------------------------------------------
+  // Boot
+  // ---------------------------------------------------------------------------
+  renderShare();
+  if (page.selected) {
+    setText(els.title, page.selected);
+    startPlayer();  // URL parameter: start right away, don't wait for the API
+  } else {
+    onStatus({ state: 'idle', message: 'Waiting for a live stream…' });
+  }
+  refresh();
+})();
