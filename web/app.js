@@ -62,6 +62,7 @@
     player: null,
     status: { state: 'idle', message: 'Idle' },
     forced: {},                         // streams the user chose to "try anyway"
+    checked: {},                        // streams whose codecs were checked against api/streams
     blockedBySupport: null
   };
 
@@ -93,6 +94,11 @@
     if (v.fps) parts.push(Math.round(v.fps) + ' fps');
     return parts.join(' · ');
   }
+  function shortVideo(v) {
+    if (!v) return 'audio only';
+    var res = v.height ? v.height + 'p' + (v.fps ? Math.round(v.fps) : '') : '';
+    return v.codec + (res ? ' ' + res : '');
+  }
   function audioSummary(a) {
     if (!a) return 'no audio';
     var parts = [a.codec + (a.profile ? ' ' + a.profile : '')];
@@ -113,12 +119,21 @@
   // ---------------------------------------------------------------------------
   // URLs
   // ---------------------------------------------------------------------------
+  // URLSearchParams would encode "live/cam1" as "live%2Fcam1"; keep the slash readable.
+  function qs(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (k) {
+      if (params[k] == null || params[k] === '') return;
+      parts.push(encodeURIComponent(k) + '=' + encodeURIComponent(params[k]).replace(/%2F/gi, '/'));
+    });
+    return parts.length ? '?' + parts.join('&') : '';
+  }
+
   function pageUrl(file, stream, proto) {
     var u = new URL(file, location.href);
-    u.search = '';
-    if (stream) u.searchParams.set('stream', stream);
-    if (proto) u.searchParams.set('proto', proto);
-    Object.keys(signed).forEach(function (k) { u.searchParams.set(k, signed[k]); });
+    var p = { stream: stream, proto: proto };
+    Object.keys(signed).forEach(function (k) { p[k] = signed[k]; });
+    u.search = qs(p);
     return u.href;
   }
 
@@ -128,8 +143,11 @@
 
   function updateLocation() {
     var u = new URL(location.href);
-    if (page.selected) u.searchParams.set('stream', page.selected); else u.searchParams.delete('stream');
-    u.searchParams.set('proto', page.proto);
+    var p = {};
+    new URLSearchParams(location.search).forEach(function (v, k) { p[k] = v; });
+    p.stream = page.selected || null;
+    p.proto = page.proto;
+    u.search = qs(p);
     if (u.href !== location.href) {
       try { history.replaceState(null, '', u.href); } catch (e) { /* ignore */ }
     }
@@ -215,7 +233,7 @@
       var btnEl = li.firstChild;
       var support = LG.checkSupport(s);
       setText(li.querySelector('.stream-name'), name);
-      var meta = videoSummary(s.video) + (s.audio ? ' · ' + s.audio.codec : '');
+      var meta = shortVideo(s.video) + ' · ' + (s.audio ? s.audio.codec : 'no audio');
       setText(li.querySelector('.stream-meta'), meta);
       var viewers = s.viewers ? s.viewers.total : 0;
       setText(li.querySelector('.stream-viewers'), viewers + (viewers === 1 ? ' viewer' : ' viewers'));
@@ -280,6 +298,13 @@
     }
     if (page.selected) {
       var info = findStream(page.selected);
+      // Started from the URL before the API answered: check the codecs now,
+      // unless the browser is already showing pictures.
+      if (info && page.player && !page.checked[page.selected]) {
+        page.checked[page.selected] = true;
+        var st = page.player.state;
+        if (!LG.checkSupport(info).ok && st !== 'playing' && st !== 'buffering') startPlayer();
+      }
       // The stream came back while the player waits: reconnect right away.
       if (info && page.player && page.player.state === 'offline') page.player.reconnect();
       // A stream blocked by the codec check changed (e.g. republished with another codec)
@@ -325,6 +350,7 @@
     document.title = name + ' · Live Gateway';
 
     var info = findStream(name);
+    if (info) page.checked[name] = true;
     var support = info ? LG.checkSupport(info) : LG.checkSupport({});
     var opts = {
       stream: name,

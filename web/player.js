@@ -255,6 +255,11 @@
       var msg = problems.join('; ');
       res.message = msg.charAt(0).toUpperCase() + msg.slice(1) + '.';
       if (res.ok && !res.audioOk) res.message += ' Playing the picture without sound.';
+      else if (!res.ok && res.videoCodec && /265/.test(res.videoCodec.label)) {
+        res.message += ' H.265 needs hardware decoding support (e.g. Safari, or Chrome/Edge on a GPU with HEVC); H.264 plays everywhere.';
+      } else if (!res.ok) {
+        res.message += ' Publish H.264 video with AAC audio for the widest browser support.';
+      }
     }
     return res;
   }
@@ -593,7 +598,7 @@
         return;
       }
       setState(kind === 'ended' ? 'offline' : 'reconnecting',
-        kind === 'ended' ? 'Stream ended — checking whether it is still live…' : 'Connection lost — checking…',
+        kind === 'ended' ? 'Stream ended — checking whether it is still live…' : 'Reconnecting…',
         { detail: why });
       isListed(function (listed) {
         if (listed === false) goOffline(kind === 'ended' ? 'ended' : 'not-live', why);
@@ -605,9 +610,8 @@
       var d = retryDelay;
       retryDelay = Math.min(opts.retryMaxMs, retryDelay * 2);
       reconnects++;
-      var msg = kind === 'ended'
-        ? 'Stream ended — retrying in ' + fmtSec(d) + '…'
-        : 'Connection lost — retrying in ' + fmtSec(d) + '…';
+      var msg = (mediaInfo || lastBufferedEnd > 0 ? 'Connection lost' : 'Cannot connect to ' + stream) + ' — retrying in ' + fmtSec(d) + '…';
+      if (kind === 'ended') msg = 'Connection closed — reconnecting in ' + fmtSec(d) + '…';
       if (kind === 'stall') msg = 'No data from the server — reconnecting in ' + fmtSec(d) + '…';
       setState('reconnecting', msg, { retryInMs: d, detail: why });
       schedule(connect, d);
@@ -738,7 +742,11 @@
       // fps / bitrate samples
       var q = quality();
       var dt = (t - fpsSample.t) / 1000;
-      if (dt >= 1) {
+      if (t - connectStartedAt < 2500 || q.total < fpsSample.frames) {
+        // skip the start-up burst (the server sends a whole GOP at once)
+        fpsSample.frames = q.total;
+        fpsSample.t = t;
+      } else if (dt >= 2) {
         fpsSample.fps = Math.max(0, (q.total - fpsSample.frames) / dt);
         fpsSample.frames = q.total;
         fpsSample.t = t;

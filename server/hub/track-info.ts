@@ -5,7 +5,9 @@
 import { parseAacAudioSpecificConfig, type AudioConfig } from '../media/aac.js';
 import { parseAudioTagHeader } from '../media/audio.js';
 import { parseAvcDecoderConfig, type VideoConfig } from '../media/avc.js';
+import { parseAv1CodecConfig } from '../media/av1.js';
 import { parseHevcDecoderConfig } from '../media/hevc.js';
+import { parseOpusHead } from '../media/opus.js';
 import { parseVideoTagHeader } from '../media/video.js';
 import { ProtocolError } from '../errors.js';
 
@@ -52,13 +54,14 @@ export function classifyVideo(body: Buffer): VideoClass {
       config =
         h.codec === 'avc' ? parseAvcDecoderConfig(record)
         : h.codec === 'hevc' ? parseHevcDecoderConfig(record)
+        : h.codec === 'av1' ? parseAv1CodecConfig(record)
         : unparsed(name);
     } catch {
       config = unparsed(name);
     }
     return { coded: false, keyframe: false, config };
   }
-  const coded = h.packetType === 'coded-frames' || h.packetType === 'other';
+  const coded = h.command === undefined && (h.packetType === 'coded-frames' || h.packetType === 'other');
   // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded.
   return { coded, keyframe: coded && h.keyframe };
 }
@@ -74,7 +77,9 @@ export function classifyAudio(body: Buffer): AudioClass {
   if (h.packetType !== 'sequence-start') return {};
   const name = AUDIO_NAMES[h.codec] ?? h.fourcc ?? 'unknown';
   try {
-    if (h.codec === 'aac') return { config: parseAacAudioSpecificConfig(body.subarray(h.dataOffset)) };
+    const record = body.subarray(h.dataOffset);
+    if (h.codec === 'aac') return { config: parseAacAudioSpecificConfig(record) };
+    if (h.codec === 'opus') return { config: parseOpusHead(record) };
   } catch {
     // fall through to the bare codec name
   }

@@ -61,6 +61,8 @@ export class RtmpSession {
   readonly transport: Transport;
   role: SessionRole = 'handshake';
   app = '';
+  /** the stream key this session publishes or plays, once it does */
+  streamKey = '';
   closeReason: string | null = null;
 
   #opts: SessionOptions;
@@ -86,6 +88,11 @@ export class RtmpSession {
     this.#reader = new ChunkStreamReader((m) => this.#onMessage(m), {
       maxMessageBytes: opts.maxMessageBytes ?? 16 * 1024 * 1024,
     });
+  }
+
+  /** The chunk size the peer sends with (128 until it says otherwise). */
+  get peerChunkSize(): number {
+    return this.#reader.chunkSize;
   }
 
   /** Feed received bytes. Bad input closes this connection with one log line; nothing is thrown. */
@@ -324,6 +331,7 @@ export class RtmpSession {
     this.#stream = r.stream;
     this.#publisher = publisher;
     this.#publishStreamId = streamId;
+    this.streamKey = path.name;
     this.role = 'publishing';
     this.#send(userControl(UserControlEvent.StreamBegin, streamId));
     this.#reply(onStatus(streamId, status('status', 'NetStream.Publish.Start', `${r.stream.name} is now published.`), this.#amf3));
@@ -354,6 +362,7 @@ export class RtmpSession {
     const name = `${this.app}/${path.name}`;
     if (this.#opts.hub.get(name) === undefined) return fail('NetStream.Play.StreamNotFound', `no live stream ${name}`);
     this.role = 'playing';
+    this.streamKey = path.name;
     const sink = new RtmpPlaySink(this.transport, streamId, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
     sink.start(name);
     const r = this.#opts.hub.subscribe(name, sink);
