@@ -1,0 +1,113 @@
+import { describe, expect, it } from 'vitest';
+import { classifyAudio, classifyVideo } from '../../server/hub/track-info.js';
+import { AAC_SEQ_44100, AVC_SEQ_320X240, HEVC_RECORD_720P, avcInter, avcKey, hex } from './fixtures.js';
+
+const fourcc = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
+
+describe('classifyVideo, legacy FLV video', () => {
+  it('treats an AVC sequence header as config with the SPS dimensions, not as a coded keyframe', () => {
+    const c = classifyVideo(AVC_SEQ_320X240);
+    expect(c.coded).toBe(false);
+    expect(c.keyframe).toBe(false);
+    expect(c.config).toMatchObject({ codec: 'H.264', width: 320, height: 240 });
+  });
+
+  it('still treats an AVC sequence header whose record does not parse as config, without dimensions', () => {
+    const c = classifyVideo(hex('17 00 000000', '02')); // configurationVersion 2: rejected by the parser
+    expect(c).toEqual({ coded: false, keyframe: false, config: { codec: 'H.264', profile: '', level: 0, width: 0, height: 0 } });
+  });
+
+  it('marks an AVC IDR NALU packet as a coded keyframe and an inter NALU packet as coded only', () => {
+    expect(classifyVideo(avcKey(1))).toEqual({ coded: true, keyframe: true });
+    expect(classifyVideo(avcInter(2))).toEqual({ coded: true, keyframe: false });
+  });
+
+  it('marks a disposable inter frame (frame type 3) as coded but not a keyframe', () => {
+    expect(classifyVideo(hex('37 01 000000 00000002 0101'))).toEqual({ coded: true, keyframe: false });
+  });
+
+  it('does not start a GOP on an AVC end of sequence even though its frame type is key', () => {
+    expect(classifyVideo(hex('17 02 000000'))).toEqual({ coded: false, keyframe: false });
+  });
+
+  it('reads codec id 12 as HEVC: sequence header with the hvcC dimensions, key and inter frames', () => {
+    const seq = classifyVideo(Buffer.concat([hex('1c 00 000000'), HEVC_RECORD_720P])); // key | codec 12, seq header
+    expect(seq.coded).toBe(false);
+    expect(seq.config).toMatchObject({ codec: 'H.265', width: 1280, height: 720 });
+    expect(classifyVideo(hex('1c 01 000000 00000003 2601af'))).toEqual({ coded: true, keyframe: true }); // IDR_W_RADL
+    expect(classifyVideo(hex('2c 01 000000 00000003 0201af'))).toEqual({ coded: true, keyframe: false });
+  });
+
+  it('counts every frame of a codec without packet types (VP6) as coded, keyframes by frame type', () => {
+    expect(classifyVideo(hex('14 00 aabb'))).toEqual({ coded: true, keyframe: true }); // key | VP6
+    expect(classifyVideo(hex('24 00 aabb'))).toEqual({ coded: true, keyframe: false }); // inter | VP6
+  });
+
+  it('returns "not coded" instead of throwing for an empty or truncated body', () => {
+    expect(classifyVideo(Buffer.alloc(0))).toEqual({ coded: false, keyframe: false });
+    expect(classifyVideo(hex('17 01'))).toEqual({ coded: false, keyframe: false }); // cts missing
+  });
+
+  it('does not count a video command frame (frame type 5) as a coded frame', () => {
+    expect(classifyVideo(hex('57 00'))).toEqual({ coded: false, keyframe: false }); // command | AVC, start-of-seek
+    expect(classifyVideo(hex('d0', '01'))).toEqual({ coded: false, keyframe: false }); // IsExHeader | command | CodedFrames, end-of-seek
+  });
+});
+
+describe('classifyVideo, Enhanced RTMP', () => {
+  it('treats `0x90 hvc1` SequenceStart as config and parses the hvcC record after the FourCC', () => {
+    const c = classifyVideo(Buffer.concat([hex('90', fourcc('hvc1')), HEVC_RECORD_720P])); // IsExHeader | key | SequenceStart
+    expect(c.coded).toBe(false);
+    expect(c.keyframe).toBe(false);
+    expect(c.config).toMatchObject({ codec: 'H.265', width: 1280, height: 720 });
+  });
+
+  it('treats an av01 SequenceStart as config even without parsing the record', () => {
+    const c = classifyVideo(hex('90', fourcc('av01'), '81 00 0c 00'));
+    expect(c.coded).toBe(false);
+    expect(c.config?.codec).toBe('AV1');
+  });
+
+  it('marks `0x91 av01` CodedFrames as a coded keyframe and `0xa1 av01` as a coded inter frame', () => {
+    expect(classifyVideo(hex('91', fourcc('av01'), '12 00 0a0b'))).toEqual({ coded: true, keyframe: true });
+    expect(classifyVideo(hex('a1', fourcc('av01'), '12 00 0a0b'))).toEqual({ coded: true, keyframe: false }); // frame type 2
+  });
+
+  it('marks `0x93 hvc1` CodedFramesX (no composition time) as a coded keyframe', () => {
+    expect(classifyVideo(hex('93', fourcc('hvc1'), '00000003 2601af'))).toEqual({ coded: true, keyframe: true });
+  });
+
+  it('does not take an enhanced SequenceEnd or Metadata packet as a keyframe', () => {
+    expect(classifyVideo(hex('92', fourcc('hvc1')))).toEqual({ coded: false, keyframe: false });
+    expect(classifyVideo(hex('94', fourcc('hvc1'), '02 0003 616263'))).toEqual({ coded: false, keyframe: false });
+  });
+
+  it('returns "not coded" for an enhanced header cut inside the FourCC', () => {
+    expect(classifyVideo(hex('91 6176'))).toEqual({ coded: false, keyframe: false });
+  });
+});
+
+describe('classifyAudio', () => {
+  it('treats an AAC sequence header as config with the AudioSpecificConfig rate and channels', () => {
+    expect(classifyAudio(AAC_SEQ_44100).config).toMatchObject({ codec: 'AAC', sampleRate: 44100, channels: 2 });
+  });
+
+  it('still treats an AAC sequence header with an unparsable AudioSpecificConfig as config', () => {
+    expect(classifyAudio(hex('af 00')).config?.codec).toBe('AAC'); // no ASC bytes at all
+  });
+
+  it('returns no config for raw AAC, MP3 frames and empty bodies', () => {
+    expect(classifyAudio(hex('af 01 2101'))).toEqual({});
+    expect(classifyAudio(hex('2f fffb9000'))).toEqual({}); // MP3 44k stereo
+    expect(classifyAudio(Buffer.alloc(0))).toEqual({});
+  });
+
+  it('treats `0x90 Opus` SequenceStart as config and `0x91 Opus` CodedFrames as a frame', () => {
+    const opusHead = hex(
+      fourcc('OpusHead'),
+      '01 02 3801 80bb0000 0000 00', // version 1, 2 channels, pre-skip 312, 48000 Hz, gain 0, mapping 0
+    );
+    expect(classifyAudio(Buffer.concat([hex('90', fourcc('Opus')), opusHead])).config?.codec).toBe('Opus');
+    expect(classifyAudio(hex('91', fourcc('Opus'), 'fc ff fe'))).toEqual({});
+  });
+});
