@@ -27,6 +27,20 @@ export const OPTIONS = {
     kind: 'string', default: 'refuse', choices: ['refuse', 'takeover'],
     help: 'what a second publisher on a live key gets: refused, or takes over',
   },
+  'auth-secret': { kind: 'string', default: '', help: 'shared secret for signed URLs (?exp=&sig=); empty: signing off' },
+  auth: {
+    kind: 'string', default: 'both', choices: ['both', 'publish', 'play'],
+    help: 'with --auth-secret: which actions need a signed URL',
+  },
+  'on-publish': { kind: 'string', default: '', help: 'webhook URL asked (JSON POST) before a publish; non-2xx or timeout refuses' },
+  'on-play': { kind: 'string', default: '', help: 'webhook URL asked (JSON POST) before a play; non-2xx or timeout refuses' },
+  'on-done': { kind: 'string', default: '', help: 'webhook URL told (JSON POST) when a publish or play session ends' },
+  'hook-timeout-ms': { kind: 'int', default: 3_000, min: 1, help: 'webhook timeout' },
+  'api-token': { kind: 'string', default: '', help: 'bearer token required by /api and /metrics (empty: open)' },
+  'trusted-proxies': {
+    kind: 'list', default: ['127.0.0.1', '::1'],
+    help: 'addresses whose X-Forwarded-For is believed (comma-separated; empty list: never)',
+  },
   'gop-cache': { kind: 'bool', default: true, help: 'cache the last GOP so a new viewer starts on a keyframe at once' },
   'gop-max-bytes': { kind: 'int', default: 12 * 1024 * 1024, min: 0, help: 'GOP cache bound in bytes per stream' },
   'gop-max-ms': { kind: 'int', default: 20_000, min: 0, help: 'GOP cache bound in milliseconds per stream' },
@@ -80,7 +94,8 @@ function coerce(name: OptionName, raw: unknown, source: string): Config[OptionNa
       return list.map((x: string) => x.trim()).filter((x: string) => x !== '');
     }
     case 'string': {
-      if (typeof raw !== 'string' || raw === '') throw new ConfigError(`${where} must be a non-empty string`);
+      if (typeof raw !== 'string') throw new ConfigError(`${where} must be a string`);
+      if (raw === '' && spec.default !== '') throw new ConfigError(`${where} must not be empty`);
       if (spec.choices !== undefined && !spec.choices.includes(raw)) {
         throw new ConfigError(`${where} must be one of ${spec.choices.join(', ')}, got ${JSON.stringify(raw)}`);
       }
@@ -155,6 +170,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   for (const [name, raw] of flags) config[name] = coerce(name, raw, `--${name}`);
   const result = config as Config;
+  for (const hook of ['on-publish', 'on-play', 'on-done'] as const) {
+    const url = result[hook];
+    if (url !== '' && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`${hook} must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
   if (result['slow-hard-bytes'] < result['slow-soft-bytes']) {
     throw new ConfigError('slow-hard-bytes must be at least slow-soft-bytes');
   }

@@ -1,9 +1,15 @@
 // Composes the layers into one running gateway: hub, RTMP listener, HTTP app
 // with WS-FLV upgrades. Used by main.ts and, in-process, by the tests.
-import http, { type IncomingMessage } from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createAccessPolicy } from './auth/access.js';
+import type { SignedAction } from './auth/signature.js';
+import { notifyHook } from './auth/webhooks.js';
 import { defaultConfig, type Config } from './config.js';
+import type { SessionEnded } from './events.js';
 import { createHttpApp } from './http/app.js';
+import { clientAddressResolver } from './http/client-address.js';
+import { GatewayMetrics } from './metrics.js';
 import { Hub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -16,11 +22,8 @@ export interface Gateway {
   readonly rtmpPort: number;
   readonly httpPort: number;
   readonly host: string;
+  readonly metrics: GatewayMetrics;
   close(): Promise<void>;
-}
-
-function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
 }
 
 export async function startGateway(partial: Partial<Config> = {}, log: Logger = silentLogger()): Promise<Gateway> {
@@ -40,10 +43,38 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     },
     log,
   );
+  const signed = new Set<SignedAction>(config.auth === 'both' ? ['publish', 'play'] : [config.auth as SignedAction]);
+  let metrics: GatewayMetrics | null = null;
+  const access = createAccessPolicy({
+    secret: config['auth-secret'] === '' ? null : config['auth-secret'],
+    signed,
+    onPublish: config['on-publish'] || null,
+    onPlay: config['on-play'] || null,
+    hookTimeoutMs: config['hook-timeout-ms'],
+    log,
+    onRefused: (action, protocol) => metrics?.authRefusals.inc({ action, protocol }),
+  });
+  const onEnded = (e: SessionEnded): void => {
+    metrics?.sessionsEnded.inc({ kind: e.kind, protocol: e.protocol });
+    if (config['on-done'] !== '') {
+      notifyHook(
+        config['on-done'],
+        {
+          action: 'done', ended: e.kind, app: e.app, key: e.key, stream: `${e.app}/${e.key}`, clientIp: e.address,
+          protocol: e.protocol, query: {}, reason: e.reason, bytes: e.bytes,
+        },
+        config['hook-timeout-ms'],
+        log,
+      );
+    }
+  };
   const rtmp = new RtmpServer({
     ...DEFAULT_RTMP_OPTIONS,
     hub,
     log,
+    ...(access !== undefined ? { access } : {}),
+    onEnded,
+    onLimit: (reason) => metrics?.connectionsRefused.inc({ reason }),
     handshakeTimeoutMs: config['handshake-timeout-ms'],
     idleTimeoutMs: config['idle-timeout-ms'],
     publisherTimeoutMs: config['publisher-timeout-ms'],
@@ -53,9 +84,34 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   });
   const rtmpPort = await rtmp.listen(config['rtmp-port'], config.host);
 
-  const routeOptions = { hub, log, clientAddress };
-  const app = createHttpApp({ ...routeOptions, rtmpPort, corsOrigins: config['cors-origins'] });
+  const routeOptions = {
+    hub,
+    log,
+    clientAddress: clientAddressResolver(config['trusted-proxies']),
+    onEnded,
+    ...(access !== undefined
+      ? {
+          access: (play: { app: string; key: string; query: URLSearchParams }, address: string, protocol: 'http' | 'ws') =>
+            access({ action: 'play', app: play.app, key: play.key, query: play.query, address, protocol }),
+        }
+      : {}),
+  };
   const ws = new WsFlvServer(routeOptions);
+  metrics = new GatewayMetrics({
+    hub,
+    rtmpConnections: () => rtmp.sessions.size,
+    httpViewers: () => [...hub.streams.values()].reduce((n, s) => n + hub.viewersByProtocol(s).http, 0),
+    wsViewers: () => ws.viewers,
+  });
+  const liveMetrics = metrics;
+  hub.onStreamEnded = (s) => liveMetrics.streamEnded(s);
+  const app = createHttpApp({
+    ...routeOptions,
+    rtmpPort,
+    corsOrigins: config['cors-origins'],
+    apiToken: config['api-token'],
+    metrics,
+  });
   const server = http.createServer(app);
   server.keepAliveTimeout = 5_000;
   server.on('upgrade', (req, socket, head) => {
@@ -79,6 +135,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     rtmpPort,
     httpPort,
     host: config.host,
+    metrics,
     close() {
       closing ??= (async () => {
         hub.close();
@@ -87,6 +144,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
         await Promise.all([rtmpClosed, httpClosed]);
+        liveMetrics.close();
       })();
       return closing;
     },

@@ -19,7 +19,10 @@ async function main(): Promise<void> {
     return;
   }
   if (parsed.printConfig) {
-    process.stdout.write(`${JSON.stringify(parsed.config, null, 2)}\n`);
+    // Secrets are shown as set or not, never in clear.
+    const shown = { ...parsed.config };
+    for (const k of ['auth-secret', 'api-token'] as const) if (shown[k] !== '') shown[k] = '(set)';
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return;
   }
   const config = parsed.config;

@@ -103,6 +103,14 @@
     return mpegtsPromise;
   }
 
+  var featureCache = null;
+  function getFeatures(m) {
+    if (!featureCache) {
+      try { featureCache = m.getFeatureList(); } catch (e) { featureCache = null; }
+    }
+    return featureCache;
+  }
+
   // ---------------------------------------------------------------------------
   // URL helpers
   // ---------------------------------------------------------------------------
@@ -354,7 +362,6 @@
     var checkTimer = 0;
     var active = false;          // a connection is running (connecting/playing/buffering)
     var mediaInfo = null;
-    var lastStats = null;        // last mpegts STATISTICS_INFO
     var connectStartedAt = 0;
     var lastProgressAt = 0;
     var lastBufferedEnd = 0;
@@ -363,8 +370,6 @@
     var reconnects = 0;
     var fpsSample = { t: 0, frames: 0, fps: 0 };
     var bitrateSample = { t: 0, bytes: 0, bps: 0 };
-    var bytesReceived = 0;
-    var hiddenSince = 0;
 
     function now() { return (global.performance && performance.now) ? performance.now() : Date.now(); }
 
@@ -427,9 +432,13 @@
         });
         return;
       }
-      var support = mpegtsLib.getFeatureList ? mpegtsLib.getFeatureList() : null;
-      if (!mseClass() || (support && !support.mseLivePlayback)) {
-        setState('unsupported', 'This browser cannot play live FLV (Media Source Extensions with streaming fetch/WebSocket are required).');
+      var features = getFeatures(mpegtsLib);
+      if (!mseClass() || (features && !features.msePlayback)) {
+        setState('unsupported', 'This browser cannot play live FLV: it has no Media Source Extensions with H.264 support.');
+        return;
+      }
+      if (proto === 'http' && features && !features.networkStreamIO) {
+        setState('unsupported', 'This browser cannot stream HTTP-FLV (no streaming fetch). Use WS-FLV instead.');
         return;
       }
 
@@ -442,8 +451,6 @@
       if (opts.mpegtsConfig) Object.keys(opts.mpegtsConfig).forEach(function (k) { cfg[k] = opts.mpegtsConfig[k]; });
 
       mediaInfo = null;
-      lastStats = null;
-      bytesReceived = 0;
       bitrateSample = { t: now(), bytes: 0, bps: 0 };
       fpsSample = { t: now(), frames: quality().total, fps: 0 };
       connectStartedAt = now();
@@ -541,7 +548,6 @@
     }
 
     function onStatistics(si) {
-      lastStats = si;
       if (si && typeof si.speed === 'number') {
         // speed is KiB/s over the last second
         bitrateSample.bps = Math.round(si.speed * 1024 * 8);
@@ -714,8 +720,7 @@
     // When a background tab comes back, jump to the live edge.
     function onVisibility() {
       if (destroyed) return;
-      if (document.hidden) { hiddenSince = now(); return; }
-      hiddenSince = 0;
+      if (document.hidden) return;
       if (state === 'suspended') { connect(); return; }
       jumpToLive();
     }

@@ -3,8 +3,10 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Hub } from '../hub/hub.js';
+import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
 import { summarize } from './stream-info.js';
 
@@ -13,6 +15,27 @@ export interface HttpAppOptions extends FlvRouteOptions {
   rtmpPort: number;
   /** allowed CORS origins; ['*'] allows any */
   corsOrigins: string[];
+  /** bearer token for /api (except health) and /metrics; empty: open */
+  apiToken: string;
+  metrics: GatewayMetrics;
+}
+
+/** Constant-time token check (hashing first makes the lengths equal). */
+function tokenMatches(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+function requireToken(token: string) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (token === '') return next();
+    const auth = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (m !== null && tokenMatches(m[1]!.trim(), token)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer');
+    res.status(401).json({ error: 'unauthorized', message: 'a valid bearer token is required' });
+  };
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,7 +53,7 @@ function cors(origins: string[]) {
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Vary', 'Origin');
     }
-    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, OPTIONS');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, DELETE, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Range, Authorization, Content-Type');
     res.setHeader('Access-Control-Expose-Headers', 'Content-Length, Content-Range');
     if (req.method === 'OPTIONS') {
@@ -52,18 +75,46 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     res.json({ status: 'ok', streams: opts.hub.streams.size });
   });
 
-  app.get('/api/streams', (_req, res) => {
+  const auth = requireToken(opts.apiToken);
+  app.get('/metrics', auth, async (_req, res) => {
+    res.setHeader('Content-Type', opts.metrics.registry.contentType);
+    res.send(await opts.metrics.registry.metrics());
+  });
+
+  app.get('/api/streams', auth, (_req, res) => {
     const streams = [...opts.hub.streams.values()].map((s) => summarize(opts.hub, s));
     res.json({ streams, rtmpPort: opts.rtmpPort });
   });
 
-  app.get('/api/streams/:app/:key', (req, res) => {
-    const stream = opts.hub.get(`${req.params.app}/${req.params.key}`);
-    if (stream === undefined) {
-      res.status(404).json({ error: 'not-found', message: `no live stream ${req.params.app}/${req.params.key}` });
-      return;
+  const findStream = (req: Request, res: Response) => {
+    const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
+    const stream = opts.hub.get(name);
+    if (stream === undefined) res.status(404).json({ error: 'not-found', message: `no live stream ${name}` });
+    return stream;
+  };
+
+  app.get('/api/streams/:app/:key', auth, (req, res) => {
+    const stream = findStream(req, res);
+    if (stream !== undefined) res.json(summarize(opts.hub, stream));
+  });
+
+  /** Kick the publisher; viewers are ended (or wait, with a grace period). */
+  app.delete('/api/streams/:app/:key', auth, (req, res) => {
+    const stream = findStream(req, res);
+    if (stream === undefined) return;
+    const publisher = stream.publisher;
+    if (publisher !== null) {
+      opts.log.info({ stream: stream.name, address: opts.clientAddress(req) }, 'publisher kicked through the API');
+      publisher.kick('kicked through the API');
+    } else {
+      stream.end('kicked', 'stream removed through the API');
     }
-    res.json(summarize(opts.hub, stream));
+    res.status(204).end();
+  });
+
+  app.use('/api', auth);
+  app.use('/api', (req, res) => {
+    res.status(404).json({ error: 'not-found', message: `no API route ${req.method} ${req.originalUrl}` });
   });
 
   app.use((req, res, next) => {

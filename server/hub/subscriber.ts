@@ -40,6 +40,9 @@ export class Subscriber {
   droppedTags = 0;
   bytesSent = 0;
   closed = false;
+  /** why the hub or the viewer ended this subscription, once it has */
+  endReason: EndReason | null = null;
+  endDetail: string | null = null;
   #onClose: (sub: Subscriber, reason: EndReason, detail: string) => void;
 
   constructor(
@@ -93,6 +96,8 @@ export class Subscriber {
   close(reason: EndReason, detail: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.endReason = reason;
+    this.endDetail = detail;
     this.#onClose(this, reason, detail);
     this.sink.end(reason, detail);
   }

@@ -3,6 +3,7 @@
 // that went silent). Sessions themselves only see bytes.
 import net from 'node:net';
 import type { Hub } from '../hub/hub.js';
+import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
 import { RtmpSession, type AccessCheck, type Transport } from './session.js';
 
@@ -10,6 +11,9 @@ export interface RtmpServerOptions {
   hub: Hub;
   log: Logger;
   access?: AccessCheck;
+  onEnded?: SessionEndedListener;
+  /** called when a connection is refused by a limit */
+  onLimit?: (reason: string) => void;
   /** a handshake not complete after this long is dropped */
   handshakeTimeoutMs: number;
   /** a connection neither publishing nor playing after this long is dropped */
@@ -85,6 +89,7 @@ export class RtmpServer {
     const count = this.#perAddress.get(address) ?? 0;
     if (this.sessions.size >= o.maxConnections || count >= o.maxConnectionsPerAddress) {
       this.#log.warn({ address, total: this.sessions.size, fromAddress: count }, 'rtmp connection refused: connection limit');
+      o.onLimit?.(this.sessions.size >= o.maxConnections ? 'max-connections' : 'max-connections-per-address');
       socket.destroy();
       return;
     }
@@ -95,6 +100,7 @@ export class RtmpServer {
       log: this.#log,
       maxMessageBytes: o.maxMessageBytes,
       ...(o.access !== undefined ? { access: o.access } : {}),
+      ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
     });
     this.sessions.add(session);
 

@@ -8,6 +8,7 @@ import { ProtocolError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { Subscriber } from '../hub/subscriber.js';
+import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from './chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from './chunk-writer.js';
@@ -38,7 +39,7 @@ export interface AccessRequest {
   key: string;
   query: URLSearchParams;
   address: string;
-  protocol: 'rtmp';
+  protocol: string;
 }
 /** Decides whether a publish or play may go ahead; `null` allows, a string refuses with that reason. */
 export type AccessCheck = (req: AccessRequest) => Promise<string | null> | string | null;
@@ -47,6 +48,7 @@ export interface SessionOptions {
   hub: Hub;
   log: Logger;
   access?: AccessCheck;
+  onEnded?: SessionEndedListener;
   /** the window we ask the peer to acknowledge */
   windowAckSize?: number;
   maxMessageBytes?: number;
@@ -127,8 +129,7 @@ export class RtmpSession {
     this.role = 'closed';
     this.closeReason = reason;
     this.#stopPublishing();
-    this.#subscriber?.close('closed', 'player left');
-    this.#subscriber = null;
+    this.#stopPlaying(reason);
     this.#log.info({ role: wasRole, app: this.app, reason }, 'rtmp session ended');
     this.transport.close();
   }
@@ -246,10 +247,7 @@ export class RtmpSession {
       case 'deleteStream':
       case 'closeStream':
         this.#stopPublishing();
-        if (this.#subscriber !== null) {
-          this.#subscriber.close('closed', 'player closed the stream');
-          this.#subscriber = null;
-        }
+        this.#stopPlaying('player closed the stream');
         if (this.role === 'publishing' || this.role === 'playing') this.role = 'connected';
         return;
       case 'reply':
@@ -342,9 +340,24 @@ export class RtmpSession {
     if (this.#stream !== null && this.#publisher !== null) {
       this.#log.info({ stream: this.#stream.name }, 'publish ended');
       this.#stream.detach(this.#publisher);
+      this.#ended('publish', this.closeReason ?? 'publisher closed the stream', this.#reader.bytesReceived);
     }
     this.#stream = null;
     this.#publisher = null;
+  }
+
+  #stopPlaying(reason: string): void {
+    const sub = this.#subscriber;
+    if (sub === null) return;
+    this.#subscriber = null;
+    sub.close('closed', reason);
+    this.#ended('play', reason, sub.bytesSent);
+  }
+
+  #ended(kind: 'publish' | 'play', reason: string, bytes: number): void {
+    this.#opts.onEnded?.({
+      kind, app: this.app, key: this.streamKey, protocol: 'rtmp', address: this.transport.remoteAddress, reason, bytes,
+    });
   }
 
   async #play(rawName: string, streamId: number): Promise<void> {

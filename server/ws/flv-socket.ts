@@ -68,9 +68,8 @@ export class WsFlvServer {
     const address = this.#opts.clientAddress(req);
     ws.on('error', () => ws.terminate());
     if (this.#opts.access !== undefined) {
-      const denied = await this.#opts.access(play, address);
+      const denied = await this.#opts.access(play, address, 'ws');
       if (denied !== null) {
-        log.warn({ stream: play.name, address, protocol: 'ws', reason: denied }, 'play refused');
         ws.close(WS_CLOSE.Forbidden, truncateReason(`forbidden: ${denied}`));
         return;
       }
@@ -84,9 +83,15 @@ export class WsFlvServer {
     const sub = r.subscriber;
     log.info({ stream: play.name, address, protocol: 'ws' }, 'viewer joined');
     ws.on('close', () => {
+      const reason = sub.endDetail ?? 'viewer left';
       sub.close('closed', 'viewer left');
-      log.info({ stream: play.name, address, protocol: 'ws', bytes: sub.bytesSent }, 'viewer left');
+      log.info({ stream: play.name, address, protocol: 'ws', bytes: sub.bytesSent, reason }, 'viewer left');
+      this.#opts.onEnded?.({ kind: 'play', app: play.app, key: play.key, protocol: 'ws', address, reason, bytes: sub.bytesSent });
     });
+  }
+
+  get viewers(): number {
+    return this.#wss.clients.size;
   }
 
   close(): void {

@@ -1,0 +1,127 @@
+// Prometheus metrics (prom-client). Gauges are read from the hub and the
+// listeners when scraped, and counters are bumped at connection or stream
+// events, so nothing is added to the per-tag, per-viewer path.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Hub } from './hub/hub.js';
+
+export interface MetricsSources {
+  hub: Hub;
+  rtmpConnections: () => number;
+  httpViewers: () => number;
+  wsViewers: () => number;
+}
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly authRefusals: Counter<'action' | 'protocol'>;
+  readonly connectionsRefused: Counter<'reason'>;
+  readonly sessionsEnded: Counter<'kind' | 'protocol'>;
+  /** bytes of viewers and streams that have ended; live ones are added at scrape time */
+  #bytesOutEnded = 0;
+  #bytesInEnded = 0;
+  #droppedEnded = 0;
+  #slowEnded = 0;
+  #loopDelay = monitorEventLoopDelay({ resolution: 20 });
+
+  constructor(src: MetricsSources) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r, prefix: 'gateway_process_' });
+    this.#loopDelay.enable();
+    const hub = src.hub;
+    const live = () => [...hub.streams.values()];
+    new Gauge({
+      name: 'gateway_connections', help: 'open connections by protocol', labelNames: ['protocol'], registers: [r],
+      collect() {
+        this.set({ protocol: 'rtmp' }, src.rtmpConnections());
+        this.set({ protocol: 'http' }, src.httpViewers());
+        this.set({ protocol: 'ws' }, src.wsViewers());
+      },
+    });
+    new Gauge({
+      name: 'gateway_streams_live', help: 'streams with a publisher', registers: [r],
+      collect() {
+        this.set(live().filter((s) => s.publisher !== null).length);
+      },
+    });
+    new Gauge({
+      name: 'gateway_viewers', help: 'viewers by protocol', labelNames: ['protocol'], registers: [r],
+      collect() {
+        const n = { http: 0, ws: 0, rtmp: 0 };
+        for (const s of live()) {
+          const v = hub.viewersByProtocol(s);
+          n.http += v.http;
+          n.ws += v.ws;
+          n.rtmp += v.rtmp;
+        }
+        for (const [protocol, count] of Object.entries(n)) this.set({ protocol }, count);
+      },
+    });
+    const self = this;
+    new Counter({
+      name: 'gateway_bytes_in_total', help: 'media bytes received from publishers', registers: [r],
+      collect() {
+        this.reset();
+        this.inc(self.#bytesInEnded + live().reduce((a, s) => a + s.bytesIn, 0));
+      },
+    });
+    new Counter({
+      name: 'gateway_bytes_out_total', help: 'media bytes sent to viewers', registers: [r],
+      collect() {
+        this.reset();
+        this.inc(self.#bytesOutEnded + live().reduce((a, s) => a + s.totalBytesOut, 0));
+      },
+    });
+    new Counter({
+      name: 'gateway_slow_viewer_dropped_tags_total', help: 'audio/video tags skipped for slow viewers', registers: [r],
+      collect() {
+        this.reset();
+        let n = self.#droppedEnded;
+        for (const s of live()) {
+          n += s.droppedTags;
+          for (const sub of s.subscribers) n += sub.droppedTags;
+        }
+        this.inc(n);
+      },
+    });
+    new Counter({
+      name: 'gateway_slow_viewer_disconnects_total', help: 'viewers disconnected for being too slow', registers: [r],
+      collect() {
+        this.reset();
+        this.inc(self.#slowEnded + live().reduce((a, s) => a + s.slowDisconnects, 0));
+      },
+    });
+    new Gauge({
+      name: 'gateway_event_loop_lag_seconds', help: 'event loop delay p99 since the last scrape', registers: [r],
+      collect() {
+        const p99 = self.#loopDelay.percentile(99);
+        this.set(Number.isFinite(p99) ? p99 / 1e9 : 0);
+        self.#loopDelay.reset();
+      },
+    });
+    this.authRefusals = new Counter({
+      name: 'gateway_auth_refusals_total', help: 'publish/play refused by signature or webhook',
+      labelNames: ['action', 'protocol'], registers: [r],
+    });
+    this.connectionsRefused = new Counter({
+      name: 'gateway_limit_refusals_total', help: 'connections or requests refused by a configured limit',
+      labelNames: ['reason'], registers: [r],
+    });
+    this.sessionsEnded = new Counter({
+      name: 'gateway_sessions_ended_total', help: 'publish and play sessions that ended',
+      labelNames: ['kind', 'protocol'], registers: [r],
+    });
+  }
+
+  /** A stream ended: keep its totals so counters never go backwards. */
+  streamEnded(s: { bytesIn: number; totalBytesOut: number; droppedTags: number; slowDisconnects: number }): void {
+    this.#bytesInEnded += s.bytesIn;
+    this.#bytesOutEnded += s.totalBytesOut;
+    this.#droppedEnded += s.droppedTags;
+    this.#slowEnded += s.slowDisconnects;
+  }
+
+  close(): void {
+    this.#loopDelay.disable();
+  }
+}
