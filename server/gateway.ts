@@ -138,10 +138,16 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     metrics,
     close() {
       closing ??= (async () => {
-        hub.close();
-        ws.close();
-        const rtmpClosed = rtmp.close();
+        // Stop accepting, then end every stream: viewers get a clean end
+        // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        hub.close();
+        const rtmpClosed = rtmp.close();
+        server.closeIdleConnections();
+        // Give the goodbyes a moment to flush, then cut whatever is left.
+        const grace = new Promise<void>((resolve) => setTimeout(resolve, 1_000).unref());
+        await Promise.race([Promise.all([rtmpClosed, httpClosed]), grace]);
+        ws.close();
         server.closeAllConnections();
         await Promise.all([rtmpClosed, httpClosed]);
         liveMetrics.close();

@@ -8,7 +8,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Hub } from '../hub/hub.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
-import { summarize } from './stream-info.js';
+import { detail, summarize } from './stream-info.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
   hub: Hub;
@@ -95,7 +95,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
 
   app.get('/api/streams/:app/:key', auth, (req, res) => {
     const stream = findStream(req, res);
-    if (stream !== undefined) res.json(summarize(opts.hub, stream));
+    if (stream !== undefined) res.json(detail(opts.hub, stream));
   });
 
   /** Kick the publisher; viewers are ended (or wait, with a grace period). */

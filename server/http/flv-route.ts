@@ -113,6 +113,7 @@ export async function serveHttpFlv(
     return;
   }
   const sub = r.subscriber;
+  sub.address = address;
   opts.log.info({ stream: play.name, address, protocol: 'http' }, 'viewer joined');
   res.on('close', () => {
     const reason = sub.endDetail ?? 'viewer left';

@@ -18,6 +18,37 @@ export interface StreamSummary {
   slowDisconnects: number;
 }
 
+export interface ViewerSummary {
+  protocol: string;
+  address: string;
+  /** seconds connected */
+  duration: number;
+  bytes: number;
+  droppedTags: number;
+}
+
+export interface StreamDetail extends StreamSummary {
+  clients: ViewerSummary[];
+}
+
+/** One stream with its viewers (the list endpoint leaves them out to stay small). */
+export function detail(hub: Hub, s: LiveStream): StreamDetail {
+  const now = Date.now();
+  const clients: ViewerSummary[] = [];
+  for (const set of [s.subscribers, s.waiting]) {
+    for (const sub of set) {
+      clients.push({
+        protocol: sub.sink.protocol,
+        address: sub.address,
+        duration: Math.round((now - sub.since) / 100) / 10,
+        bytes: sub.bytesSent,
+        droppedTags: sub.droppedTags,
+      });
+    }
+  }
+  return { ...summarize(hub, s), clients };
+}
+
 export function summarize(hub: Hub, s: LiveStream): StreamSummary {
   const rates = hub.rates(s);
   const metaFps = typeof s.metadataObject?.['framerate'] === 'number' ? (s.metadataObject['framerate'] as number) : 0;

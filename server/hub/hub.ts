@@ -72,7 +72,7 @@ export class Hub {
     const existing = this.streams.get(name);
     if (existing !== undefined) {
       if (existing.publisher !== null) {
-        if (false) {
+        if (this.options.duplicatePublish === 'refuse') {
           return { ok: false, reason: 'busy', detail: `${name} is already being published` };
         }
         const old = existing.publisher;

@@ -33,6 +33,8 @@ export class Subscriber {
   readonly sink: Sink;
   readonly limits: SlowViewerLimits;
   readonly since = Date.now();
+  /** the viewer's address, for the API and logs (set by the delivery layer) */
+  address = '';
   started = false;
   /** dropping video until the next keyframe */
   skipping = false;

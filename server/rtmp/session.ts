@@ -381,6 +381,7 @@ export class RtmpSession {
     const r = this.#opts.hub.subscribe(name, sink);
     if (!r.ok) return fail('NetStream.Play.Failed', r.detail);
     this.#subscriber = r.subscriber;
+    r.subscriber.address = this.transport.remoteAddress;
     this.#log.info({ stream: name }, 'rtmp play started');
   }
 }

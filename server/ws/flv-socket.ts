@@ -81,6 +81,7 @@ export class WsFlvServer {
       return;
     }
     const sub = r.subscriber;
+    sub.address = address;
     log.info({ stream: play.name, address, protocol: 'ws' }, 'viewer joined');
     ws.on('close', () => {
       const reason = sub.endDetail ?? 'viewer left';
