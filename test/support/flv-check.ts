@@ -6,6 +6,8 @@ import { parseAudioTagHeader } from '../../server/media/audio.js';
 export interface FlvCheck {
   header: { hasAudio: boolean; hasVideo: boolean } | null;
   tags: FlvTag[];
+  /** set when the byte stream was corrupt; problems() reports it */
+  error: Error | null;
   /** push more bytes; throws on corruption (bad signature, PreviousTagSize, …) */
   push(chunk: Buffer): void;
   firstVideoFrame(): FlvTag | undefined;
@@ -27,13 +29,14 @@ export function flvCheck(): FlvCheck {
       return demux.header;
     },
     tags,
+    error: null,
     push(chunk) {
       for (const t of demux.push(chunk)) tags.push(t);
     },
     firstVideoFrame: () => tags.find(isVideoFrame),
     videoFrames: () => tags.filter(isVideoFrame),
     problems() {
-      const out: string[] = [];
+      const out: string[] = this.error === null ? [] : [`corrupt FLV: ${this.error.message}`];
       const last: Record<number, number> = {};
       let sawVideoConfig = false;
       let sawAudioConfig = false;

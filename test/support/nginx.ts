@@ -32,6 +32,7 @@ export interface Nginx {
 export async function startNginx(body: string, waitPort: number, opts: { rtmp?: boolean } = {}): Promise<Nginx> {
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'gw-nginx-'));
   mkdirSync(path.join(prefix, 'logs'));
+  mkdirSync(path.join(prefix, 'temp'));
   const load = opts.rtmp === true ? `load_module ${RTMP_MODULE};\n` : '';
   const conf = `${load}daemon off;
 master_process off;

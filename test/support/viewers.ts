@@ -11,6 +11,16 @@ export interface TestViewer {
   close(): void;
 }
 
+/** A corrupt stream is recorded as a problem for the test to assert on, not thrown from an event handler. */
+function feed(flv: FlvCheck, chunk: Buffer): void {
+  if (flv.error !== null) return;
+  try {
+    flv.push(chunk);
+  } catch (err) {
+    flv.error = err as Error;
+  }
+}
+
 export function wsViewer(url: string): TestViewer {
   const flv = flvCheck();
   const ws = new WebSocket(url);
@@ -25,7 +35,7 @@ export function wsViewer(url: string): TestViewer {
   ws.on('message', (data: Buffer, isBinary) => {
     if (!isBinary) throw new Error('WS-FLV sent a text frame');
     viewer.bytes += data.length;
-    flv.push(data);
+    feed(flv, data);
   });
   ws.on('error', () => {});
   return viewer;
@@ -41,7 +51,7 @@ export function httpViewer(url: string): TestViewer & { status: Promise<http.Inc
       resolve(res);
       res.on('data', (d: Buffer) => {
         viewer.bytes += d.length;
-        flv.push(d);
+        feed(flv, d);
       });
       res.on('end', () => resolveEnd({ code: 'end', reason: '' }));
       res.on('error', () => resolveEnd({ code: 'error', reason: '' }));
