@@ -75,6 +75,10 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     ...(access !== undefined ? { access } : {}),
     onEnded,
     onLimit: (reason) => metrics?.connectionsRefused.inc({ reason }),
+    onProtocolError: (code) => {
+      metrics?.protocolErrors.inc({ code });
+      if (code === 'limit') metrics?.connectionsRefused.inc({ reason: 'message-limits' });
+    },
     handshakeTimeoutMs: config['handshake-timeout-ms'],
     idleTimeoutMs: config['idle-timeout-ms'],
     publisherTimeoutMs: config['publisher-timeout-ms'],
@@ -105,6 +109,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   });
   const liveMetrics = metrics;
   hub.onStreamEnded = (s) => liveMetrics.streamEnded(s);
+  hub.onLimit = (reason) => liveMetrics.connectionsRefused.inc({ reason });
   const app = createHttpApp({
     ...routeOptions,
     rtmpPort,
@@ -114,6 +119,8 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   });
   const server = http.createServer(app);
   server.keepAliveTimeout = 5_000;
+  // Slowloris: a request whose headers trickle in is dropped after this.
+  server.headersTimeout = 10_000;
   server.on('upgrade', (req, socket, head) => {
     if (!ws.handleUpgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -17,6 +17,7 @@ export class GatewayMetrics {
   readonly authRefusals: Counter<'action' | 'protocol'>;
   readonly connectionsRefused: Counter<'reason'>;
   readonly sessionsEnded: Counter<'kind' | 'protocol'>;
+  readonly protocolErrors: Counter<'code'>;
   /** bytes of viewers and streams that have ended; live ones are added at scrape time */
   #bytesOutEnded = 0;
   #bytesInEnded = 0;
@@ -104,8 +105,12 @@ export class GatewayMetrics {
       labelNames: ['action', 'protocol'], registers: [r],
     });
     this.connectionsRefused = new Counter({
-      name: 'gateway_limit_refusals_total', help: 'connections or requests refused by a configured limit',
+      name: 'gateway_limit_refusals_total', help: 'connections or requests refused or closed by a configured limit',
       labelNames: ['reason'], registers: [r],
+    });
+    this.protocolErrors = new Counter({
+      name: 'gateway_protocol_errors_total', help: 'connections closed for malformed input, by error code',
+      labelNames: ['code'], registers: [r],
     });
     this.sessionsEnded = new Counter({
       name: 'gateway_sessions_ended_total', help: 'publish and play sessions that ended',

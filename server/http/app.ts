@@ -49,9 +49,12 @@ function cors(origins: string[]) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const origin = req.headers.origin;
     if (any) res.setHeader('Access-Control-Allow-Origin', '*');
-    else if (origin !== undefined && origins.includes(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
+    else {
+      // Fix: with an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
+      // goes on every response. It used to be set only on matches, so a shared cache could store the
+      // answer to a foreign (or absent) Origin, without the allow header, and serve it to an allowed one.
       res.setHeader('Vary', 'Origin');
+      if (origin !== undefined && origins.includes(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
     }
     res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, DELETE, POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'Range, Authorization, Content-Type');

@@ -4,7 +4,9 @@
 import type { IncomingMessage } from 'node:http';
 
 function normalize(a: string): string {
-  return a.trim().replace(/^::ffff:/, '');
+  // Fix: IPv6 hex digits are case-insensitive. A trusted proxy configured as `2001:DB8::1` (or
+  // `::FFFF:10.0.0.1`) never matched the lower-case address Node reports, so it was never trusted.
+  return a.trim().toLowerCase().replace(/^::ffff:/, '');
 }
 
 export function clientAddressResolver(trustedProxies: readonly string[]): (req: IncomingMessage) => string {

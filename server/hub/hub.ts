@@ -55,6 +55,8 @@ export class Hub {
 
   /** told when a stream ends, e.g. so metrics keep its totals */
   onStreamEnded: ((stream: LiveStream) => void) | null = null;
+  /** told when max-streams or max-viewers-per-stream refuses someone */
+  onLimit: ((reason: 'max-streams' | 'max-viewers-per-stream') => void) | null = null;
 
   constructor(options: Partial<HubOptions>, log: Logger) {
     this.options = { ...DEFAULT_HUB_OPTIONS, ...options };
@@ -83,6 +85,7 @@ export class Hub {
       return { ok: true, stream: existing };
     }
     if (this.streams.size >= this.options.maxStreams) {
+      this.onLimit?.('max-streams');
       return { ok: false, reason: 'limit', detail: `already ${this.streams.size} streams` };
     }
     const stream = new LiveStream(app, key, this.options, this.#log, (s) => {
@@ -99,6 +102,7 @@ export class Hub {
     const stream = this.streams.get(name);
     if (stream === undefined) return { ok: false, reason: 'not-found', detail: `no live stream ${name}` };
     if (stream.subscribers.size + stream.waiting.size >= this.options.maxViewersPerStream) {
+      this.onLimit?.('max-viewers-per-stream');
       return { ok: false, reason: 'limit', detail: `${name} has its maximum of viewers` };
     }
     return { ok: true, subscriber: stream.subscribe(sink), stream };

@@ -61,6 +61,8 @@ export class LiveStream {
 
   #log: Logger;
   #offset: number | null = null;
+  /** the current publisher's last timestamp, unwrapped past 2^32 */
+  #lastRaw: number | null = null;
   #lastAudio = 0;
   #lastVideo = 0;
   #lastData = 0;
@@ -100,6 +102,7 @@ export class LiveStream {
     this.state = 'live';
     // The new publisher's timestamps are rebased onto the existing timeline at its first message.
     this.#offset = null;
+    this.#lastRaw = null;
     this.gop.clear();
     this.#joinTags = null;
   }
@@ -126,6 +129,16 @@ export class LiveStream {
   }
 
   #rebase(timestamp: number, type: TagType): number {
+    // Fix: RTMP timestamps wrap at 2^32 ms (the chunk reader wraps them); without unwrapping, every tag
+    // after the wrap was clamped to the last value and the timeline froze. Audio and video take the 2^32
+    // epoch that puts them nearest the previous audio/video timestamp; sparse data messages (some stamped
+    // 0) only take the current epoch and never move it.
+    if (type !== 18) {
+      if (this.#lastRaw !== null) timestamp += Math.round((this.#lastRaw - timestamp) / 2 ** 32) * 2 ** 32;
+      this.#lastRaw = timestamp;
+    } else if (this.#lastRaw !== null) {
+      timestamp += Math.floor(this.#lastRaw / 2 ** 32) * 2 ** 32;
+    }
     if (this.#offset === null) {
       const last = Math.max(this.#lastAudio, this.#lastVideo, this.#lastData);
       const resume = this.#sawAudio || this.#sawVideo ? last + 1 : 0;

@@ -12,8 +12,9 @@ export interface RtmpServerOptions {
   log: Logger;
   access?: AccessCheck;
   onEnded?: SessionEndedListener;
-  /** called when a connection is refused by a limit */
+  /** called when a limit closes or refuses a connection */
   onLimit?: (reason: string) => void;
+  onProtocolError?: (code: string) => void;
   /** a handshake not complete after this long is dropped */
   handshakeTimeoutMs: number;
   /** a connection neither publishing nor playing after this long is dropped */
@@ -101,20 +102,27 @@ export class RtmpServer {
       maxMessageBytes: o.maxMessageBytes,
       ...(o.access !== undefined ? { access: o.access } : {}),
       ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
+      ...(o.onProtocolError !== undefined ? { onProtocolError: o.onProtocolError } : {}),
     });
     this.sessions.add(session);
 
     const deadline = setTimeout(() => {
-      if (session.role === 'handshake') session.close(`handshake not complete after ${o.handshakeTimeoutMs} ms`);
+      if (session.role === 'handshake') {
+        o.onLimit?.('handshake-timeout');
+        session.close(`handshake not complete after ${o.handshakeTimeoutMs} ms`);
+      }
     }, o.handshakeTimeoutMs);
     const idle = setTimeout(() => {
       if (session.role === 'connecting' || session.role === 'connected') {
+        o.onLimit?.('idle-timeout');
         session.close(`neither published nor played within ${o.idleTimeoutMs} ms`);
       }
     }, o.idleTimeoutMs);
     // Read inactivity: a publisher whose link died silently frees its key after this.
     socket.setTimeout(o.publisherTimeoutMs, () => {
-      if (session.role !== 'playing') session.close(`no data received for ${o.publisherTimeoutMs} ms`);
+      if (session.role === 'playing' || session.role === 'closed') return;
+      o.onLimit?.(session.role === 'publishing' ? 'publisher-timeout' : 'read-timeout');
+      session.close(`no data received for ${o.publisherTimeoutMs} ms`);
     });
 
     socket.on('data', (chunk: Buffer) => session.receive(chunk));

@@ -49,6 +49,8 @@ export interface SessionOptions {
   log: Logger;
   access?: AccessCheck;
   onEnded?: SessionEndedListener;
+  /** told the error code when bad input closes the session (for metrics) */
+  onProtocolError?: (code: string) => void;
   /** the window we ask the peer to acknowledge */
   windowAckSize?: number;
   maxMessageBytes?: number;
@@ -114,6 +116,7 @@ export class RtmpSession {
       this.#maybeAcknowledge();
     } catch (err) {
       if (err instanceof ProtocolError) {
+        this.#opts.onProtocolError?.(err.code);
         this.close(`${err.code} error: ${err.message}`);
         return;
       }
