@@ -17,6 +17,9 @@ export const OPTIONS = {
   'rtmp-port': { kind: 'port', default: 1935, help: 'RTMP listen port' },
   'http-port': { kind: 'port', default: 8000, help: 'HTTP/WebSocket listen port (page, API, HTTP-FLV, WS-FLV)' },
   host: { kind: 'string', default: '0.0.0.0', help: 'address to listen on' },
+  'rtmps-port': { kind: 'port', default: 0, help: 'RTMPS (RTMP over TLS) listen port; 0: off. Needs --tls-cert and --tls-key' },
+  'tls-cert': { kind: 'string', default: '', help: 'PEM certificate (chain) file for RTMPS' },
+  'tls-key': { kind: 'string', default: '', help: 'PEM private key file for RTMPS' },
   'log-level': {
     kind: 'string', default: 'info', help: 'log level',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -176,6 +179,17 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   for (const [name, raw] of flags) config[name] = coerce(name, raw, `--${name}`);
   const result = config as Config;
+  if (result['rtmps-port'] !== 0 || result['tls-cert'] !== '' || result['tls-key'] !== '') {
+    for (const f of ['tls-cert', 'tls-key'] as const) {
+      if (result[f] === '') throw new ConfigError(`rtmps-port needs --${f}`);
+      try {
+        readFileSync(result[f]);
+      } catch (err) {
+        throw new ConfigError(`${f}: cannot read ${result[f]}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    if (result['rtmps-port'] === 0) throw new ConfigError('tls-cert and tls-key are set but rtmps-port is 0 (off)');
+  }
   for (const hook of ['on-publish', 'on-play', 'on-done'] as const) {
     const url = result[hook];
     if (url !== '' && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`${hook} must be an http(s) URL, got ${JSON.stringify(url)}`);

@@ -1,5 +1,6 @@
 // Composes the layers into one running gateway: hub, RTMP listener, HTTP app
 // with WS-FLV upgrades. Used by main.ts and, in-process, by the tests.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAccessPolicy } from './auth/access.js';
@@ -20,6 +21,8 @@ export interface Gateway {
   readonly hub: Hub;
   readonly rtmp: RtmpServer;
   readonly rtmpPort: number;
+  /** null when RTMPS is off */
+  readonly rtmpsPort: number | null;
   readonly httpPort: number;
   readonly host: string;
   readonly metrics: GatewayMetrics;
@@ -87,6 +90,13 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     maxMessageBytes: config['max-message-bytes'],
   });
   const rtmpPort = await rtmp.listen(config['rtmp-port'], config.host);
+  const rtmpsPort =
+    config['rtmps-port'] !== 0 || config['tls-cert'] !== ''
+      ? await rtmp.listen(config['rtmps-port'], config.host, {
+          cert: readFileSync(config['tls-cert']),
+          key: readFileSync(config['tls-key']),
+        })
+      : null;
 
   const routeOptions = {
     hub,
@@ -140,6 +150,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     hub,
     rtmp,
     rtmpPort,
+    rtmpsPort,
     httpPort,
     host: config.host,
     metrics,

@@ -2,6 +2,7 @@
 // is about wall-clock time (handshake deadline, idle connections, a publisher
 // that went silent). Sessions themselves only see bytes.
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Hub } from '../hub/hub.js';
 import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
@@ -61,25 +62,45 @@ class SocketTransport implements Transport {
   }
 }
 
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
 export class RtmpServer {
   readonly sessions = new Set<RtmpSession>();
   readonly options: RtmpServerOptions;
-  #server: net.Server;
+  #servers: net.Server[] = [];
   #perAddress = new Map<string, number>();
   #log: Logger;
 
   constructor(options: RtmpServerOptions) {
     this.options = options;
     this.#log = options.log;
-    this.#server = net.createServer({ noDelay: true }, (socket) => this.#accept(socket));
   }
 
-  listen(port: number, host: string): Promise<number> {
+  /** Listen for RTMP, or RTMPS when TLS files are given (same sessions, limits and auth). */
+  listen(port: number, host: string, tlsFiles?: TlsFiles): Promise<number> {
+    const server =
+      tlsFiles === undefined
+        ? net.createServer({ noDelay: true }, (socket) => this.#accept(socket))
+        : tls.createServer(
+            { cert: tlsFiles.cert, key: tlsFiles.key, handshakeTimeout: this.options.handshakeTimeoutMs },
+            (socket) => this.#accept(socket),
+          );
+    if (tlsFiles !== undefined) {
+      // A TLS handshake that fails or stalls never becomes a session; say why once.
+      server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
+        this.#log.info({ address: socket.remoteAddress, reason: err.code ?? err.message }, 'rtmps handshake failed');
+        socket.destroy();
+      });
+    }
+    this.#servers.push(server);
     return new Promise((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => {
-        this.#server.off('error', reject);
-        resolve((this.#server.address() as net.AddressInfo).port);
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve((server.address() as net.AddressInfo).port);
       });
     });
   }
@@ -96,6 +117,7 @@ export class RtmpServer {
     }
     this.#perAddress.set(address, count + 1);
     socket.setKeepAlive(true, 10_000);
+    socket.setNoDelay(true);
     const session = new RtmpSession(new SocketTransport(socket), {
       hub: o.hub,
       log: this.#log,
@@ -141,6 +163,8 @@ export class RtmpServer {
   /** Stop accepting; close every session. */
   close(): Promise<void> {
     for (const s of this.sessions) s.close('server shutting down');
-    return new Promise((resolve) => this.#server.close(() => resolve()));
+    return Promise.all(this.#servers.map((srv) => new Promise<void>((resolve) => srv.close(() => resolve())))).then(
+      () => undefined,
+    );
   }
 }

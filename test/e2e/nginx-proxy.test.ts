@@ -6,6 +6,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, screenshotPath } from '../support/browser.js';
 import { publish, testSource, type Proc } from '../support/ffmpeg.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { freePort, startNginx, type Nginx } from '../support/nginx.js';
@@ -100,6 +101,35 @@ describe('behind nginx with the shipped config', () => {
       expect(detail.protocol).toBe('http');
     } finally {
       req.destroy();
+    }
+  });
+
+  it('the demo page under the prefix plays the stream in Chromium over WS-FLV and HTTP-FLV', async () => {
+    const browser = await launchBrowser();
+    try {
+      for (const proto of ['ws', 'http']) {
+        const tab = await browser.open(`http://${base}/?stream=live/proxied&proto=${proto}`);
+        const stats = () =>
+          tab.page.evaluate('window.__player ? window.__player.stats() : null') as Promise<{
+            state: string; decodedFrames: number; currentTime: number; videoWidth: number;
+          } | null>;
+        const first = await waitFor(`playing over ${proto} through nginx`, async () => {
+          const s = await stats();
+          return s !== null && s.state === 'playing' && s.decodedFrames > 0 ? s : undefined;
+        }, 30_000);
+        const later = await waitFor('frames keep decoding', async () => {
+          const s = await stats();
+          return s !== null && s.decodedFrames > first.decodedFrames + 10 && s.currentTime > first.currentTime ? s : undefined;
+        }, 30_000);
+        expect(later.videoWidth).toBe(1280);
+        expect(tab.errors).toEqual([]);
+        // The page's own requests went through the prefix: the viewer is on the right protocol.
+        expect(gw.hub.viewersByProtocol(gw.hub.get('live/proxied')!)[proto as 'ws' | 'http']).toBeGreaterThan(0);
+        if (proto === 'ws') await tab.page.screenshot({ path: screenshotPath('nginx-prefix-demo.png') });
+        await tab.close();
+      }
+    } finally {
+      await browser.close();
     }
   });
 
