@@ -4,9 +4,15 @@ import { startGateway } from './gateway.js';
 import { createLogger } from './log.js';
 
 async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // Help must work even when the environment or a config file is broken.
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
   let parsed;
   try {
-    parsed = loadConfig(process.argv.slice(2));
+    parsed = loadConfig(argv);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`rtmp-flv-gateway: ${err.message}\n`);
