@@ -39,6 +39,8 @@ export const Csid = {
   Audio: 4,
   Video: 6,
   Data: 5,
+  /** data tags of a played stream (onMetaData, onTextData…), encoded once for all players */
+  MediaData: 7,
 } as const;
 
 function u32(value: number): Buffer {

@@ -13,7 +13,12 @@ export const OUT_CHUNK_SIZE = 4096;
 /** The stream id nearly every player gets from its first createStream; shared encodings use it. */
 const SHARED_STREAM_ID = 1;
 
-const CSID_BY_TYPE: Record<number, number> = { 8: Csid.Audio, 9: Csid.Video, 18: Csid.Data };
+/**
+ * Shared encodings always use full (type-0) headers, on chunk streams the
+ * session's own header-compressing writer never uses (it sends its stream
+ * data messages on Csid.Data), so neither can confuse the other's state.
+ */
+const CSID_BY_TYPE: Record<number, number> = { 8: Csid.Audio, 9: Csid.Video, 18: Csid.MediaData };
 
 export function encodeTagForRtmp(tag: MediaTag, streamId: number): Buffer {
   return encodeMessage(
@@ -26,6 +31,7 @@ export class RtmpPlaySink implements Sink {
   readonly protocol = 'rtmp' as const;
   readonly #transport: Transport;
   readonly #streamId: number;
+  readonly #name: string;
   readonly #amf3: boolean;
   readonly #send: (msg: OutgoingMessage) => void;
   readonly #close: (reason: string) => void;
@@ -33,12 +39,14 @@ export class RtmpPlaySink implements Sink {
   constructor(
     transport: Transport,
     streamId: number,
+    name: string,
     amf3: boolean,
     send: (msg: OutgoingMessage) => void,
     close: (reason: string) => void,
   ) {
     this.#transport = transport;
     this.#streamId = streamId;
+    this.#name = name;
     this.#amf3 = amf3;
     this.#send = send;
     this.#close = close;
@@ -48,18 +56,18 @@ export class RtmpPlaySink implements Sink {
     return this.#transport.bufferedBytes;
   }
 
-  /** The replies to `play`, sent at once even if the stream waits for a keyframe. */
-  start(name: string): void {
+  /**
+   * The replies to `play`, sent when the stream can start this player (at once,
+   * or at the first keyframe), so a refused play is never announced as started.
+   */
+  begin(): void {
     const id = this.#streamId;
+    const name = this.#name;
     this.#send(userControl(UserControlEvent.StreamBegin, id));
     this.#send(onStatus(id, status('status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`), this.#amf3));
     this.#send(onStatus(id, status('status', 'NetStream.Play.Start', `Started playing ${name}.`), this.#amf3));
     this.#send(dataMessage(['|RtmpSampleAccess', true, true], id));
     this.#send(dataMessage(['onStatus', status('status', 'NetStream.Data.Start', '')], id));
-  }
-
-  begin(): void {
-    // RTMP has no stream header; metadata and sequence headers follow as tags.
   }
 
   write(tag: MediaTag): void {

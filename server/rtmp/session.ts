@@ -2,8 +2,6 @@
 // It takes received bytes through the handshake and chunk reader, and writes
 // replies to a Transport. It never touches a socket itself, so tests drive it
 // with byte arrays and a fake transport.
-import { decodeAmf0, decodeAmf3CommandPayload, encodeAmf0 } from '../amf/amf0.js';
-import type { AmfObject, AmfValue } from '../amf/types.js';
 import { ProtocolError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
@@ -17,6 +15,7 @@ import {
   type Command,
 } from './commands.js';
 import { ServerHandshake } from './handshake.js';
+import { ingestMessage } from './ingest.js';
 import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
   userControl, UserControlEvent, windowAckSize,
@@ -59,6 +58,8 @@ export interface SessionOptions {
 export type SessionRole = 'handshake' | 'connecting' | 'connected' | 'publishing' | 'playing' | 'closed';
 
 let nextSessionId = 1;
+/** media an encoder may pipeline behind `publish` while an access check (e.g. a webhook) runs */
+const HELD_BYTES_LIMIT = 4 * 1024 * 1024;
 
 export class RtmpSession {
   readonly id = `rtmp-${nextSessionId++}`;
@@ -84,6 +85,8 @@ export class RtmpSession {
   #subscriber: Subscriber | null = null;
   /** a publish or play waiting for the access check */
   #pending = false;
+  #held: RtmpMessage[] = [];
+  #heldBytes = 0;
 
   constructor(transport: Transport, opts: SessionOptions) {
     this.transport = transport;
@@ -113,7 +116,7 @@ export class RtmpSession {
         bytes = r.rest;
       }
       this.#reader.push(bytes);
-      this.#maybeAcknowledge();
+      if ((this.role as SessionRole) !== 'closed') this.#maybeAcknowledge();
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.#opts.onProtocolError?.(err.code);
@@ -138,6 +141,7 @@ export class RtmpSession {
   }
 
   #send(msg: OutgoingMessage): void {
+    if (this.role === 'closed') return;
     this.transport.write(this.#writer.encode(msg));
   }
 
@@ -192,25 +196,20 @@ export class RtmpSession {
   #onMedia(msg: RtmpMessage): void {
     if (this.role !== 'publishing' || this.#stream === null) {
       // Media racing a pending access check is dropped; media from anyone else is a protocol error.
-      if (this.#pending) return;
+      if (this.#pending) {
+        this.#holdWhilePending(msg);
+        return;
+      }
       throw new ProtocolError('message', `media message (type ${msg.type}) before publish`);
     }
     if (msg.streamId !== this.#publishStreamId) return;
-    this.#stream.push(msg.type as 8 | 9, msg.timestamp, msg.payload);
+    ingestMessage(this.#stream, msg);
   }
 
   #onData(msg: RtmpMessage): void {
     if (this.role !== 'publishing' || this.#stream === null) return; // e.g. a player's data message
-    const values = msg.type === MessageType.DataAmf3 ? decodeAmf3CommandPayload(msg.payload) : decodeAmf0(msg.payload);
-    // Encoders send `@setDataFrame, onMetaData, {...}`; viewers expect `onMetaData, {...}`.
-    const body = values[0] === '@setDataFrame' ? values.slice(1) : values;
-    if (body[0] === 'onMetaData') {
-      const object = toPlainObject(body[1]);
-      this.#stream.setMetadata(encodeAmf0(['onMetaData', object]), object);
-      return;
-    }
-    const payload = msg.type === MessageType.DataAmf0 && body === values ? msg.payload : encodeAmf0(body);
-    this.#stream.push(18, msg.timestamp, payload);
+    if (msg.streamId !== this.#publishStreamId) return;
+    ingestMessage(this.#stream, msg);
   }
 
   #reply(msg: OutgoingMessage): void {
@@ -242,10 +241,10 @@ export class RtmpSession {
         this.#reply(commandMessage(['onFCSubscribe', 0, null, status('status', 'NetStream.Play.Start', cmd.streamName)], 0, amf3));
         return;
       case 'publish':
-        void this.#publish(cmd.streamName, msg.streamId);
+        this.#publish(cmd.streamName, msg.streamId);
         return;
       case 'play':
-        void this.#play(cmd.streamName, msg.streamId);
+        this.#play(cmd.streamName, msg.streamId);
         return;
       case 'deleteStream':
       case 'closeStream':
@@ -293,50 +292,81 @@ export class RtmpSession {
     this.#log.info({ app, flashVer: cmd.object['flashVer'], tcUrl: cmd.object['tcUrl'] }, 'rtmp session connected');
   }
 
-  async #checkAccess(action: 'publish' | 'play', key: string, query: URLSearchParams): Promise<string | null> {
+  /**
+   * Ask the access policy. Without one the answer is immediate, so a publish
+   * completes before any message pipelined behind it is read.
+   */
+  #checkAccess(action: 'publish' | 'play', key: string, query: URLSearchParams, then: (denied: string | null) => void): void {
     const check = this.#opts.access;
-    if (check === undefined) return null;
+    if (check === undefined) {
+      then(null);
+      return;
+    }
     this.#pending = true;
+    Promise.resolve()
+      .then(() => check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: 'rtmp' }))
+      .catch((err: unknown) => `access check failed: ${(err as Error).message}`)
+      .then((denied) => {
+        this.#pending = false;
+        // The connection may have closed while the check ran.
+        if (this.role === 'closed') return;
+        then(denied);
+        this.#replayHeld();
+      });
+  }
+
+  /** Messages that arrived while a publish waited for its access check go to the stream in order. */
+  #holdWhilePending(msg: RtmpMessage): void {
+    this.#heldBytes += msg.payload.length;
+    if (this.#heldBytes > HELD_BYTES_LIMIT) {
+      throw new ProtocolError('limit', `more than ${HELD_BYTES_LIMIT} bytes of media sent before publish was accepted`);
+    }
+    this.#held.push(msg);
+  }
+
+  #replayHeld(): void {
+    const held = this.#held;
+    this.#held = [];
+    this.#heldBytes = 0;
+    if (this.role !== 'publishing') return;
     try {
-      return await check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: 'rtmp' });
+      for (const msg of held) this.#onMessage(msg);
     } catch (err) {
-      return `access check failed: ${(err as Error).message}`;
-    } finally {
-      this.#pending = false;
+      if (err instanceof ProtocolError) this.close(`${err.code} error: ${err.message}`);
+      else throw err;
     }
   }
 
-  async #publish(rawName: string, streamId: number): Promise<void> {
+  #publish(rawName: string, streamId: number): void {
     const badName = (why: string): void => {
       this.#reply(onStatus(streamId, status('error', 'NetStream.Publish.BadName', why), this.#amf3));
       this.close(`publish refused: ${why}`);
     };
-    if (this.role !== 'connected') return badName('publish on a connection that already publishes or plays');
+    if (this.role !== 'connected' || this.#pending) return badName('publish on a connection that already publishes or plays');
     const path = splitQuery(rawName);
     if (path === null) return badName(`invalid stream key ${JSON.stringify(rawName.slice(0, 80))}`);
-    const denied = await this.#checkAccess('publish', path.name, path.query);
-    // The connection may have closed while the check ran.
-    if ((this.role as SessionRole) === 'closed') return;
-    if (denied !== null) return badName(denied);
-    const session = this;
-    const publisher: PublisherInfo = {
-      id: this.id,
-      address: this.transport.remoteAddress,
-      protocol: 'rtmp',
-      kick(reason: string) {
-        session.close(reason);
-      },
-    };
-    const r = this.#opts.hub.publish(this.app, path.name, publisher);
-    if (!r.ok) return badName(r.detail);
-    this.#stream = r.stream;
-    this.#publisher = publisher;
-    this.#publishStreamId = streamId;
-    this.streamKey = path.name;
-    this.role = 'publishing';
-    this.#send(userControl(UserControlEvent.StreamBegin, streamId));
-    this.#reply(onStatus(streamId, status('status', 'NetStream.Publish.Start', `${r.stream.name} is now published.`), this.#amf3));
-    this.#log.info({ stream: r.stream.name }, 'publish started');
+    this.#checkAccess('publish', path.name, path.query, (denied) => {
+      if (denied !== null) return badName(denied);
+      const session = this;
+      const publisher: PublisherInfo = {
+        id: this.id,
+        address: this.transport.remoteAddress,
+        protocol: 'rtmp',
+        kick(reason: string) {
+          session.close(reason);
+        },
+      };
+      const r = this.#opts.hub.publish(this.app, path.name, publisher);
+      if (!r.ok) return badName(r.detail);
+      this.#stream = r.stream;
+      this.#publisher = publisher;
+      this.#publishStreamId = streamId;
+      this.streamKey = path.name;
+      this.role = 'publishing';
+      this.#send(userControl(UserControlEvent.StreamBegin, streamId));
+      this.#reply(onStatus(streamId, status('status', 'NetStream.Publish.Start', `${r.stream.name} is now published.`), this.#amf3));
+      this.#log.info({ stream: r.stream.name }, 'publish started');
+    });
   }
 
   #stopPublishing(): void {
@@ -363,38 +393,30 @@ export class RtmpSession {
     });
   }
 
-  async #play(rawName: string, streamId: number): Promise<void> {
+  #play(rawName: string, streamId: number): void {
     const fail = (code: string, why: string): void => {
       this.#reply(onStatus(streamId, status('error', code, why), this.#amf3));
       this.close(`play refused: ${why}`);
     };
-    if (this.role !== 'connected') return fail('NetStream.Play.Failed', 'play on a connection that already publishes or plays');
+    if (this.role !== 'connected' || this.#pending) {
+      return fail('NetStream.Play.Failed', 'play on a connection that already publishes or plays');
+    }
     const path = splitQuery(rawName);
     if (path === null) return fail('NetStream.Play.StreamNotFound', `invalid stream name ${JSON.stringify(rawName.slice(0, 80))}`);
-    const denied = await this.#checkAccess('play', path.name, path.query);
-    // The connection may have closed while the check ran.
-    if ((this.role as SessionRole) === 'closed') return;
-    if (denied !== null) return fail('NetStream.Play.Failed', denied);
-    const name = `${this.app}/${path.name}`;
-    if (this.#opts.hub.get(name) === undefined) return fail('NetStream.Play.StreamNotFound', `no live stream ${name}`);
-    this.role = 'playing';
-    this.streamKey = path.name;
-    const sink = new RtmpPlaySink(this.transport, streamId, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
-    sink.start(name);
-    const r = this.#opts.hub.subscribe(name, sink);
-    if (!r.ok) return fail('NetStream.Play.Failed', r.detail);
-    this.#subscriber = r.subscriber;
-    r.subscriber.address = this.transport.remoteAddress;
-    this.#log.info({ stream: name }, 'rtmp play started');
+    this.#checkAccess('play', path.name, path.query, (denied) => {
+      if (denied !== null) return fail('NetStream.Play.Failed', denied);
+      const name = `${this.app}/${path.name}`;
+      const sink = new RtmpPlaySink(this.transport, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
+      const r = this.#opts.hub.subscribe(name, sink);
+      if (!r.ok) {
+        return fail(r.reason === 'not-found' ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed', r.detail);
+      }
+      this.role = 'playing';
+      this.streamKey = path.name;
+      this.#subscriber = r.subscriber;
+      r.subscriber.address = this.transport.remoteAddress;
+      this.#log.info({ stream: name }, 'rtmp play started');
+    });
   }
-}
 
-function toPlainObject(v: AmfValue | undefined): AmfObject {
-  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Uint8Array)) {
-    if ('entries' in v && typeof (v as { entries: unknown }).entries === 'object') {
-      return (v as { entries: AmfObject }).entries;
-    }
-    return v as AmfObject;
-  }
-  return {};
 }

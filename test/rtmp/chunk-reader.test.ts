@@ -244,6 +244,20 @@ describe('ChunkStreamReader: Set Chunk Size and Abort (§5.4.1, §5.4.2)', () =>
     expectParsesEverywhere(data, [msg(4, 9, 1, 0, a), msg(2, 1, 0, 0, hex('00000040')), msg(6, 8, 1, 0, b)]);
   });
 
+  it('applies a new chunk size to the remaining chunks of a message already in progress on another chunk stream', () => {
+    const a = pattern(200, 1);
+    const data = Buffer.concat([
+      hex('04 000000 0000c8 09 01000000'), // csid 4, length 200
+      a.subarray(0, 128), //                  first chunk at the default 128
+      setChunkSizeHex(50), //                 csid 2: chunk size 50, between two chunks of csid 4
+      hex('c4'),
+      a.subarray(128, 178), //                continuation: 50 bytes now
+      hex('c4'),
+      a.subarray(178), //                     last 22 bytes
+    ]);
+    expectParsesEverywhere(data, [msg(2, 1, 0, 0, hex('00000032')), msg(4, 9, 1, 0, a)]);
+  });
+
   it('ignores the reserved top bit of a Set Chunk Size value', () => {
     const data = Buffer.concat([
       setChunkSizeHex(0x80000004), // top bit set: size 4

@@ -129,12 +129,6 @@ export class FakeTransport implements Transport {
   }
 }
 
-export interface ReceivedCommand {
-  msg: RtmpMessage;
-  /** decoded AMF values of a command or data message */
-  values: AmfValue[];
-}
-
 /** Resolves after pending microtasks and one macrotask turn (the session's async publish/play steps). */
 export function flush(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
@@ -161,24 +155,42 @@ export class TestClient {
     this.session = new RtmpSession(this.transport, opts);
   }
 
-  /** C0C1 → S0S1S2 → C2. */
-  handshake(): void {
-    this.session.receive(this.#hs.start());
+  /** C0C1 → S0S1S2 → C2; `bytewise` feeds C0C1 and C2 to the session one byte per receive(). */
+  handshake(bytewise = false): void {
+    const give = (b: Buffer): void => {
+      if (!bytewise) this.session.receive(b);
+      else for (let i = 0; i < b.length; i++) this.session.receive(b.subarray(i, i + 1));
+    };
+    give(this.#hs.start());
     const s = Buffer.concat(this.transport.written.splice(0));
     const r = this.#hs.push(s);
     expect(r.done).toBe(true);
     expect(r.rest).toBeNull();
-    this.session.receive(r.send!);
+    give(r.send!);
     this.#handshakeDone = true;
   }
 
+  /** chunk-stream bytes sent after the handshake (what the server's acknowledgements count) */
+  sentBytes = 0;
+
   /** Raw bytes to the session. */
   raw(bytes: Buffer): void {
+    if (this.#handshakeDone) this.sentBytes += bytes.length;
     this.session.receive(bytes);
   }
 
+  /** Encode with the client's writer without sending, e.g. to send several messages in one receive(). */
+  encode(msg: OutgoingMessage): Buffer {
+    return this.writer.encode(msg);
+  }
+
   send(msg: OutgoingMessage): void {
-    this.session.receive(this.writer.encode(msg));
+    this.raw(this.writer.encode(msg));
+  }
+
+  /** The bytes of an AMF0 command with the next transaction id, not sent. */
+  encodeCommand(name: string, args: AmfValue[], streamId = 0, commandObject: AmfValue = null): Buffer {
+    return this.encode(commandMessage([name, this.#txn++, commandObject, ...args], streamId));
   }
 
   /** Send an AMF0 command; returns its transaction id. */
@@ -203,13 +215,6 @@ export class TestClient {
       return decodeAmf3CommandPayload(msg.payload);
     }
     return decodeAmf0(msg.payload);
-  }
-
-  /** Commands and data messages among `msgs`, decoded. */
-  static commands(msgs: RtmpMessage[]): ReceivedCommand[] {
-    return msgs
-      .filter((m) => [MessageType.CommandAmf0, MessageType.CommandAmf3, MessageType.DataAmf0].includes(m.type as 20))
-      .map((msg) => ({ msg, values: TestClient.values(msg) }));
   }
 
   /** The ffmpeg connect: app, flashVer, tcUrl… Returns the connect transaction id. */
