@@ -55,6 +55,10 @@ export class Hub {
 
   /** told when a stream ends, e.g. so metrics keep its totals */
   onStreamEnded: ((stream: LiveStream) => void) | null = null;
+  /** told when a publisher (re)starts a stream, e.g. to start push relays */
+  onPublished: ((stream: LiveStream) => void) | null = null;
+  /** asked when a viewer wants a stream that is not live; may publish it (on-demand pull) */
+  onMissing: ((app: string, key: string) => void) | null = null;
   /** told when max-streams or max-viewers-per-stream refuses someone */
   onLimit: ((reason: 'max-streams' | 'max-viewers-per-stream') => void) | null = null;
 
@@ -66,6 +70,15 @@ export class Hub {
   }
 
   get(name: string): LiveStream | undefined {
+    return this.streams.get(name);
+  }
+
+  /** The stream, or the one onMissing creates for a viewer who asks for it (on-demand pull). */
+  ensure(name: string): LiveStream | undefined {
+    const found = this.streams.get(name);
+    if (found !== undefined || this.onMissing === null) return found;
+    const slash = name.indexOf('/');
+    this.onMissing(name.slice(0, slash), name.slice(slash + 1));
     return this.streams.get(name);
   }
 
@@ -82,9 +95,12 @@ export class Hub {
         old.kick('taken over by a new publisher');
       }
       existing.attach(publisher);
+      this.onPublished?.(existing);
       return { ok: true, stream: existing };
     }
     if (this.streams.size >= this.options.maxStreams) {
+      // Reliability: every limit that refuses someone leaves a log line, whatever the protocol.
+      this.#log.warn({ stream: name, limit: this.options.maxStreams }, 'publish refused: max-streams');
       this.onLimit?.('max-streams');
       return { ok: false, reason: 'limit', detail: `already ${this.streams.size} streams` };
     }
@@ -95,13 +111,15 @@ export class Hub {
     });
     stream.attach(publisher);
     this.streams.set(name, stream);
+    this.onPublished?.(stream);
     return { ok: true, stream };
   }
 
   subscribe(name: string, sink: Sink): SubscribeResult {
-    const stream = this.streams.get(name);
+    const stream = this.ensure(name);
     if (stream === undefined) return { ok: false, reason: 'not-found', detail: `no live stream ${name}` };
     if (stream.subscribers.size + stream.waiting.size >= this.options.maxViewersPerStream) {
+      this.#log.warn({ stream: name, protocol: sink.protocol, limit: this.options.maxViewersPerStream }, 'viewer refused: max-viewers-per-stream');
       this.onLimit?.('max-viewers-per-stream');
       return { ok: false, reason: 'limit', detail: `${name} has its maximum of viewers` };
     }

@@ -263,6 +263,7 @@ export class LiveStream {
     sub.sink.begin(this.hasAudio, this.hasVideo);
     for (const tag of this.#joinSequence(at)) sub.writeAlways(tag);
     if (withGop) for (const tag of this.gop.tags) sub.writeAlways(tag);
+    sub.excuseJoinBurst();
   }
 
   #joinSequence(at: number): MediaTag[] {

@@ -63,11 +63,25 @@ export class Subscriber {
     this.sink.write(tag);
   }
 
+  /**
+   * The join burst (header, sequence headers, cached GOP) is written at once
+   * and may exceed the soft limit by design; it is excused until it drains, so
+   * only backlog that builds up afterwards counts against the viewer.
+   */
+  excuseJoinBurst(): void {
+    this.#allowance = this.sink.bufferedBytes;
+  }
+
+  #allowance = 0;
+
   /** Hot path: one call per tag per viewer. */
   deliver(tag: MediaTag): void {
     const buffered = this.sink.bufferedBytes;
-    if (buffered > this.limits.hardBytes) {
-      this.close('slow', `${buffered} bytes unsent, over the ${this.limits.hardBytes}-byte limit`);
+    if (buffered < this.#allowance) this.#allowance = buffered;
+    const backlog = buffered - this.#allowance;
+    const { softBytes, hardBytes, maxSkipMs } = this.limits;
+    if (backlog > hardBytes) {
+      this.close('slow', `${buffered} bytes unsent, over the ${hardBytes}-byte limit`);
       return;
     }
     if (tag.config) {
@@ -76,16 +90,17 @@ export class Subscriber {
     }
     if (this.skipping) {
       if (tag.type === 9) {
-        if (!tag.keyframe || buffered > this.limits.softBytes) {
+        if (tag.keyframe && backlog <= softBytes) {
+          this.skipping = false;
+        } else {
           this.droppedTags++;
-          if (Date.now() - this.skipSince > this.limits.maxSkipMs) {
-            this.close('slow', `behind for more than ${this.limits.maxSkipMs} ms`);
-          }
+          // Only time spent behind counts: a caught-up viewer waiting for a keyframe is fine.
+          if (backlog <= softBytes) this.skipSince = Date.now();
+          else if (Date.now() - this.skipSince > maxSkipMs) this.close('slow', `behind for more than ${maxSkipMs} ms`);
           return;
         }
-        this.skipping = false;
       }
-    } else if (buffered > this.limits.softBytes && tag.type === 9) {
+    } else if (backlog > softBytes && tag.type === 9) {
       this.skipping = true;
       this.skipSince = Date.now();
       this.droppedTags++;

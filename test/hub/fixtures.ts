@@ -7,9 +7,9 @@ import { LiveStream, type LiveStreamOptions, type PublisherInfo } from '../../se
 import type { MediaTag } from '../../server/hub/media-tag.js';
 import type { EndReason, Protocol, Sink } from '../../server/hub/subscriber.js';
 import { silentLogger } from '../../server/log.js';
-import { AVC_RECORD_320X240, HEVC_RECORD_720P } from '../media/fixtures.js';
+import { AV1_RECORD_320X240, AVC_RECORD_320X240, HEVC_RECORD_720P } from '../media/fixtures.js';
 
-export { AVC_RECORD_320X240, HEVC_RECORD_720P };
+export { AV1_RECORD_320X240, AVC_RECORD_320X240, HEVC_RECORD_720P };
 
 /** Joins annotated hex fragments into a Buffer; whitespace and `|` are cosmetic. */
 export function hex(...parts: string[]): Buffer {

@@ -53,6 +53,38 @@ describe('Subscriber slow-viewer policy', () => {
     expect(sub.skipping).toBe(false);
   });
 
+  it('does not count the join burst against a new viewer: only backlog built afterwards makes it skip', () => {
+    const { sub, sink } = make();
+    sink.bufferedBytes = 4 * LIMITS.softBytes; // a cached GOP larger than the soft limit, just written
+    sub.excuseJoinBurst();
+    sub.deliver(inter(1, 40));
+    sink.bufferedBytes = 2 * LIMITS.softBytes; // draining
+    sub.deliver(inter(2, 80));
+    expect(sink.tags.map(label)).toEqual(['P1@40', 'P2@80']);
+    expect(sub.skipping).toBe(false);
+    // Once drained, the excuse is gone: new backlog over the soft limit counts again.
+    sink.bufferedBytes = 0;
+    sub.deliver(inter(3, 120));
+    sink.bufferedBytes = LIMITS.softBytes + 1;
+    sub.deliver(inter(4, 160));
+    expect(sub.skipping).toBe(true);
+  });
+
+  it('does not disconnect a caught-up viewer that is only waiting for the next keyframe of a long GOP', () => {
+    const { sub, sink, onClose } = make();
+    sink.bufferedBytes = LIMITS.softBytes + 1;
+    sub.deliver(inter(1, 0)); // starts skipping
+    sink.bufferedBytes = 0; // caught up at once
+    for (let i = 0; i < 30; i++) {
+      vi.advanceTimersByTime(1_000); // 30 s in all, three times maxSkipMs
+      sub.deliver(inter(i + 2, 40 * (i + 1)));
+    }
+    expect(onClose).not.toHaveBeenCalled();
+    sub.deliver(key(99, 2_000));
+    expect(sub.skipping).toBe(false);
+    expect(sink.tags.map(label)).toEqual(['K99@2000']);
+  });
+
   it('keeps skipping past a keyframe that arrives while still over softBytes', () => {
     const { sub, sink } = make();
     sink.bufferedBytes = LIMITS.softBytes + 1;

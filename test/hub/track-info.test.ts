@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAudio, classifyVideo } from '../../server/hub/track-info.js';
-import { AAC_SEQ_44100, AVC_SEQ_320X240, HEVC_RECORD_720P, avcInter, avcKey, hex } from './fixtures.js';
+import { AAC_SEQ_44100, AV1_RECORD_320X240, AVC_SEQ_320X240, HEVC_RECORD_720P, avcInter, avcKey, hex } from './fixtures.js';
 
 const fourcc = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 
@@ -62,8 +62,14 @@ describe('classifyVideo, Enhanced RTMP', () => {
     expect(c.config).toMatchObject({ codec: 'H.265', width: 1280, height: 720 });
   });
 
-  it('treats an av01 SequenceStart as config even without parsing the record', () => {
-    const c = classifyVideo(hex('90', fourcc('av01'), '81 00 0c 00'));
+  it('treats `0x90 av01` SequenceStart as config with the av1C dimensions', () => {
+    const c = classifyVideo(Buffer.concat([hex('90', fourcc('av01')), AV1_RECORD_320X240]));
+    expect(c.coded).toBe(false);
+    expect(c.config).toMatchObject({ codec: 'AV1', width: 320, height: 240 });
+  });
+
+  it('still treats an av01 SequenceStart whose record does not parse as config', () => {
+    const c = classifyVideo(hex('90', fourcc('av01'), '81 00 0c 00')); // av1C without its sequence header OBU
     expect(c.coded).toBe(false);
     expect(c.config?.codec).toBe('AV1');
   });
