@@ -2,6 +2,7 @@
 // RTMP_GATEWAY_* environment variables, which win over a JSON config file.
 // Every value is validated at start with a message that names the option.
 import { readFileSync } from 'node:fs';
+import { parseRelayRule } from './relay/relays.js';
 
 type Kind = 'port' | 'int' | 'string' | 'bool' | 'list';
 
@@ -44,6 +45,16 @@ export const OPTIONS = {
     kind: 'list', default: ['127.0.0.1', '::1'],
     help: 'addresses whose X-Forwarded-For is believed (comma-separated; empty list: never)',
   },
+  push: {
+    kind: 'list', default: [],
+    help: 'push relays, comma-separated APP/KEY=rtmp://host/app/name (APP/*=rtmp://host/app appends the key)',
+  },
+  pull: { kind: 'list', default: [], help: 'static pull relays, comma-separated APP/KEY=rtmp://host/app/name' },
+  'pull-on-demand': {
+    kind: 'list', default: [],
+    help: 'pull relays started by the first viewer, comma-separated APP/KEY=URL or APP/*=URL',
+  },
+  'relay-timeout-ms': { kind: 'int', default: 10_000, min: 100, help: 'a relay peer silent this long (no answer, or no media when pulling) is dropped and retried' },
   'gop-cache': { kind: 'bool', default: true, help: 'cache the last GOP so a new viewer starts on a keyframe at once' },
   'gop-max-bytes': { kind: 'int', default: 12 * 1024 * 1024, min: 0, help: 'GOP cache bound in bytes per stream' },
   'gop-max-ms': { kind: 'int', default: 20_000, min: 0, help: 'GOP cache bound in milliseconds per stream' },
@@ -189,6 +200,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       }
     }
     if (result['rtmps-port'] === 0) throw new ConfigError('tls-cert and tls-key are set but rtmps-port is 0 (off)');
+  }
+  for (const opt of ['push', 'pull', 'pull-on-demand'] as const) {
+    for (const rule of result[opt]) {
+      try {
+        const parsed = parseRelayRule(rule);
+        if (opt === 'pull' && parsed.key === '*') throw new Error('a static pull needs a concrete APP/KEY');
+      } catch (err) {
+        throw new ConfigError(`${opt}: ${(err as Error).message}`);
+      }
+    }
   }
   for (const hook of ['on-publish', 'on-play', 'on-done'] as const) {
     const url = result[hook];

@@ -11,6 +11,7 @@ import type { SessionEnded } from './events.js';
 import { createHttpApp } from './http/app.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { GatewayMetrics } from './metrics.js';
+import { parseRelayRule, RelayManager } from './relay/relays.js';
 import { Hub } from './hub/hub.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
@@ -26,6 +27,7 @@ export interface Gateway {
   readonly httpPort: number;
   readonly host: string;
   readonly metrics: GatewayMetrics;
+  readonly relays: RelayManager;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,16 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     maxConnectionsPerAddress: config['max-connections-per-address'],
     maxMessageBytes: config['max-message-bytes'],
   });
+  const relays = new RelayManager(
+    hub,
+    {
+      push: config.push.map(parseRelayRule),
+      pull: config.pull.map(parseRelayRule),
+      pullOnDemand: config['pull-on-demand'].map(parseRelayRule),
+      timeoutMs: config['relay-timeout-ms'],
+    },
+    log,
+  );
   const rtmpPort = await rtmp.listen(config['rtmp-port'], config.host);
   const rtmpsPort =
     config['rtmps-port'] !== 0 || config['tls-cert'] !== ''
@@ -144,6 +156,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     });
   });
   const httpPort = (server.address() as AddressInfo).port;
+  relays.start();
 
   let closing: Promise<void> | null = null;
   return {
@@ -154,11 +167,13 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     httpPort,
     host: config.host,
     metrics,
+    relays,
     close() {
       closing ??= (async () => {
         // Stop accepting, then end every stream: viewers get a clean end
         // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        relays.close();
         hub.close();
         const rtmpClosed = rtmp.close();
         server.closeIdleConnections();

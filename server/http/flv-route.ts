@@ -49,6 +49,9 @@ export class HttpFlvSink implements Sink {
   }
 
   begin(hasAudio: boolean, hasVideo: boolean): void {
+    // Fix (reliability): the 200 and FLV headers are written here or right after a successful subscribe,
+    // no longer before it, so that a viewer refused by max-viewers-per-stream can still get a 503.
+    if (!this.#res.headersSent) this.#res.writeHead(200, FLV_HEADERS);
     this.#res.write(flvFileHeader(hasAudio, hasVideo));
   }
 
@@ -96,7 +99,7 @@ export async function serveHttpFlv(
       return;
     }
   }
-  const stream = opts.hub.get(play.name);
+  const stream = opts.hub.ensure(play.name);
   if (stream === undefined) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Stream ${play.name} is not live.\n`);
     return;
@@ -105,12 +108,17 @@ export async function serveHttpFlv(
     res.writeHead(200, FLV_HEADERS).end();
     return;
   }
-  res.writeHead(200, FLV_HEADERS);
-  res.flushHeaders();
+  // Fix (reliability): a viewer over max-viewers-per-stream used to get "200 OK" with FLV headers and then
+  // a reset connection; it now gets a 503 with the reason (a 404 if the stream ended in between).
   const r = opts.hub.subscribe(play.name, new HttpFlvSink(res));
   if (!r.ok) {
-    res.destroy();
+    res.writeHead(r.reason === 'not-found' ? 404 : 503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${r.detail}\n`);
     return;
+  }
+  if (!res.headersSent) {
+    // A viewer waiting for the first keyframe learns at once that the stream exists.
+    res.writeHead(200, FLV_HEADERS);
+    res.flushHeaders();
   }
   const sub = r.subscriber;
   sub.address = address;

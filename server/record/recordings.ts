@@ -81,18 +81,26 @@ export function resolveInside(root: string, ...parts: string[]): string | null {
   return abs;
 }
 
+export interface LocatedRecording {
+  /** the real path of the file */
+  path: string;
+  /** the real path of the recording directory, and the file relative to it */
+  root: string;
+  relative: string;
+}
+
 /**
- * The real path of an existing recording file, or null if it is missing, not a regular file, or
+ * Where an existing recording file really is, or null if it is missing, not a regular file, or
  * (through a symlink) outside the recording directory.
  */
-export async function locateRecording(root: string, rec: RecordingName): Promise<string | null> {
+export async function locateRecording(root: string, rec: RecordingName): Promise<LocatedRecording | null> {
   const abs = resolveInside(root, rec.app, rec.key, rec.file);
   if (abs === null) return null;
   try {
     const [realRoot, real] = await Promise.all([realpath(root), realpath(abs)]);
-    if (resolveInside(realRoot, path.relative(realRoot, real)) === null) return null;
-    if (!(await stat(real)).isFile()) return null;
-    return real;
+    const inside = resolveInside(realRoot, path.relative(realRoot, real));
+    if (inside === null || !(await stat(real)).isFile()) return null;
+    return { path: real, root: realRoot, relative: path.relative(realRoot, real) };
   } catch {
     return null;
   }

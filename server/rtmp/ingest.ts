@@ -29,8 +29,8 @@ export function ingestMessage(stream: LiveStream, msg: RtmpMessage): void {
     stream.setMetadata(encodeAmf0(['onMetaData', object]), object);
     return;
   }
-  // |RtmpSampleAccess and friends are for RTMP players of this connection, not stream content.
-  if (typeof body[0] === 'string' && body[0].startsWith('|')) return;
+  // |RtmpSampleAccess and onStatus notifications concern one RTMP connection, not the stream's content.
+  if (typeof body[0] === 'string' && (body[0].startsWith('|') || body[0] === 'onStatus')) return;
   const payload = msg.type === MessageType.DataAmf0 && body === values ? msg.payload : encodeAmf0(body);
   stream.push(18, msg.timestamp, payload);
 }

@@ -271,7 +271,7 @@ export class RtmpSession {
     this.#amf3 = amf3 || cmd.object['objectEncoding'] === 3;
     if (!isSafeName(app)) {
       this.#reply(error(cmd.txn, status('error', 'NetConnection.Connect.Rejected', 'Invalid application name.'), this.#amf3));
-      this.close(`connect refused: invalid app name ${JSON.stringify(rawApp.slice(0, 80))}`);
+      this.close(`connect refused: invalid app name ${JSON.stringify(withoutQuery(rawApp).slice(0, 80))}`);
       return;
     }
     this.app = app;
@@ -289,7 +289,12 @@ export class RtmpSession {
         this.#amf3,
       ),
     );
-    this.#log.info({ app, flashVer: cmd.object['flashVer'], tcUrl: cmd.object['tcUrl'] }, 'rtmp session connected');
+    const tcUrl = cmd.object['tcUrl'];
+    // Fix (reliability): a query on tcUrl (clients that put `?exp=&sig=` on the app) is not logged.
+    this.#log.info(
+      { app, flashVer: cmd.object['flashVer'], tcUrl: typeof tcUrl === 'string' ? withoutQuery(tcUrl) : tcUrl },
+      'rtmp session connected',
+    );
   }
 
   /**
@@ -344,7 +349,9 @@ export class RtmpSession {
     };
     if (this.role !== 'connected' || this.#pending) return badName('publish on a connection that already publishes or plays');
     const path = splitQuery(rawName);
-    if (path === null) return badName(`invalid stream key ${JSON.stringify(rawName.slice(0, 80))}`);
+    // Fix (reliability): only the part before '?' is shown; the query may carry a signature (sig=),
+    // which went into the close reason and so into the log line.
+    if (path === null) return badName(`invalid stream key ${JSON.stringify(withoutQuery(rawName).slice(0, 80))}`);
     this.#checkAccess('publish', path.name, path.query, (denied) => {
       if (denied !== null) return badName(denied);
       const session = this;
@@ -402,7 +409,9 @@ export class RtmpSession {
       return fail('NetStream.Play.Failed', 'play on a connection that already publishes or plays');
     }
     const path = splitQuery(rawName);
-    if (path === null) return fail('NetStream.Play.StreamNotFound', `invalid stream name ${JSON.stringify(rawName.slice(0, 80))}`);
+    if (path === null) {
+      return fail('NetStream.Play.StreamNotFound', `invalid stream name ${JSON.stringify(withoutQuery(rawName).slice(0, 80))}`);
+    }
     this.#checkAccess('play', path.name, path.query, (denied) => {
       if (denied !== null) return fail('NetStream.Play.Failed', denied);
       const name = `${this.app}/${path.name}`;
@@ -419,4 +428,10 @@ export class RtmpSession {
     });
   }
 
+}
+
+/** A name or URL as logged: without its query, which may carry a signature (reliability fix). */
+function withoutQuery(s: string): string {
+  const q = s.indexOf('?');
+  return q < 0 ? s : `${s.slice(0, q)}?…`;
 }
