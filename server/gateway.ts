@@ -42,6 +42,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         maxSkipMs: config['slow-max-skip-ms'],
       },
       graceMs: config['grace-ms'],
+      rewind: { windowMs: config['rewind-seconds'] * 1000, maxBytes: config['rewind-max-bytes'] },
       duplicatePublish: config['duplicate-publish'] as 'refuse' | 'takeover',
       maxStreams: config['max-streams'],
       maxViewersPerStream: config['max-viewers-per-stream'],

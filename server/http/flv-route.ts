@@ -36,6 +36,14 @@ export function parsePlayPath(url: string): PlayRequest | null {
   return { app, key, name: `${app}/${key}`, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 
+/** `?rewind=SECONDS`: join that far behind live. null when the value is not a number of seconds. */
+export function parseRewindMs(query: URLSearchParams): number | null {
+  const raw = query.get('rewind');
+  if (raw === null || raw === '') return 0;
+  if (!/^\d{1,6}(\.\d{1,3})?$/.test(raw)) return null;
+  return Math.round(Number(raw) * 1000);
+}
+
 export class HttpFlvSink implements Sink {
   readonly protocol = 'http' as const;
   readonly #res: ServerResponse;
@@ -99,6 +107,11 @@ export async function serveHttpFlv(
       return;
     }
   }
+  const rewindMs = parseRewindMs(play.query);
+  if (rewindMs === null) {
+    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('rewind must be a number of seconds\n');
+    return;
+  }
   const stream = opts.hub.ensure(play.name);
   if (stream === undefined) {
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`Stream ${play.name} is not live.\n`);
@@ -110,7 +123,7 @@ export async function serveHttpFlv(
   }
   // Fix (reliability): a viewer over max-viewers-per-stream used to get "200 OK" with FLV headers and then
   // a reset connection; it now gets a 503 with the reason (a 404 if the stream ended in between).
-  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res));
+  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res), rewindMs);
   if (!r.ok) {
     res.writeHead(r.reason === 'not-found' ? 404 : 503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${r.detail}\n`);
     return;

@@ -16,6 +16,8 @@ export interface StreamSummary {
   publisher: { address: string; protocol: string } | null;
   droppedTags: number;
   slowDisconnects: number;
+  /** seconds a viewer can rewind (?rewind=SECONDS), 0 when rewind is off */
+  rewindSeconds: number;
 }
 
 export interface ViewerSummary {
@@ -35,7 +37,7 @@ export interface StreamDetail extends StreamSummary {
 export function detail(hub: Hub, s: LiveStream): StreamDetail {
   const now = Date.now();
   const clients: ViewerSummary[] = [];
-  for (const set of [s.subscribers, s.waiting]) {
+  for (const set of [s.subscribers, s.waiting, s.rewinders]) {
     for (const sub of set) {
       clients.push({
         protocol: sub.sink.protocol,
@@ -47,6 +49,12 @@ export function detail(hub: Hub, s: LiveStream): StreamDetail {
     }
   }
   return { ...summarize(hub, s), clients };
+}
+
+function rewindSpan(s: LiveStream): number {
+  const r = s.rewind!;
+  const oldest = r.at(r.oldest);
+  return oldest === undefined ? 0 : Math.max(0, r.newestTimestamp - oldest.timestamp);
 }
 
 export function summarize(hub: Hub, s: LiveStream): StreamSummary {
@@ -86,5 +94,6 @@ export function summarize(hub: Hub, s: LiveStream): StreamSummary {
     publisher: s.publisher === null ? null : { address: s.publisher.address, protocol: s.publisher.protocol },
     droppedTags,
     slowDisconnects: s.slowDisconnects,
+    rewindSeconds: s.rewind === null ? 0 : Math.floor(rewindSpan(s) / 1000),
   };
 }

@@ -115,15 +115,15 @@ export class Hub {
     return { ok: true, stream };
   }
 
-  subscribe(name: string, sink: Sink): SubscribeResult {
+  subscribe(name: string, sink: Sink, rewindMs = 0): SubscribeResult {
     const stream = this.ensure(name);
     if (stream === undefined) return { ok: false, reason: 'not-found', detail: `no live stream ${name}` };
-    if (stream.subscribers.size + stream.waiting.size >= this.options.maxViewersPerStream) {
+    if (stream.subscribers.size + stream.waiting.size + stream.rewinders.size >= this.options.maxViewersPerStream) {
       this.#log.warn({ stream: name, protocol: sink.protocol, limit: this.options.maxViewersPerStream }, 'viewer refused: max-viewers-per-stream');
       this.onLimit?.('max-viewers-per-stream');
       return { ok: false, reason: 'limit', detail: `${name} has its maximum of viewers` };
     }
-    return { ok: true, subscriber: stream.subscribe(sink), stream };
+    return { ok: true, subscriber: stream.subscribe(sink, rewindMs), stream };
   }
 
   rates(stream: LiveStream): StreamRates {
@@ -132,7 +132,7 @@ export class Hub {
 
   viewersByProtocol(stream: LiveStream): Record<Protocol, number> & { total: number } {
     const out = { http: 0, ws: 0, rtmp: 0, total: 0 };
-    for (const set of [stream.subscribers, stream.waiting]) {
+    for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
         out[sub.sink.protocol]++;
         out.total++;

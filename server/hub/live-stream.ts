@@ -10,6 +10,7 @@
 import type { Logger } from '../log.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
 import { MediaTag, type TagType } from './media-tag.js';
+import { RewindBuffer, RewindFeeder, type RewindLimits } from './rewind.js';
 import { Subscriber, type EndReason, type Sink, type SlowViewerLimits } from './subscriber.js';
 import { classifyAudio, classifyVideo, type AudioInfo, type VideoInfo } from './track-info.js';
 
@@ -18,6 +19,8 @@ export interface LiveStreamOptions {
   slow: SlowViewerLimits;
   /** keep viewers this long after the publisher leaves, waiting for it to return */
   graceMs: number;
+  /** keep this much of the stream for viewers joining behind live (windowMs 0: off) */
+  rewind?: RewindLimits;
 }
 
 export interface PublisherInfo {
@@ -29,6 +32,8 @@ export interface PublisherInfo {
 }
 
 export type StreamState = 'live' | 'idle';
+
+const NO_CONFIG = { metadata: null, video: null, audio: null };
 
 export class LiveStream {
   readonly app: string;
@@ -51,6 +56,10 @@ export class LiveStream {
   readonly subscribers = new Set<Subscriber>();
   /** viewers that arrived before the stream could start them on a keyframe */
   readonly waiting = new Set<Subscriber>();
+  /** viewers behind live, fed from the rewind window at their own pace */
+  readonly rewinders = new Set<Subscriber>();
+  readonly rewind: RewindBuffer | null;
+  #feeders = new Map<Subscriber, RewindFeeder>();
 
   // counters read by the stats tick
   bytesIn = 0;
@@ -79,6 +88,7 @@ export class LiveStream {
     this.name = `${app}/${key}`;
     this.options = options;
     this.gop = new GopCache(options.gop);
+    this.rewind = options.rewind !== undefined && options.rewind.windowMs > 0 ? new RewindBuffer(options.rewind) : null;
     this.#log = log;
     this.#onEnd = onEnd;
   }
@@ -124,7 +134,7 @@ export class LiveStream {
   end(reason: EndReason, detail: string): void {
     if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
     this.#graceTimer = null;
-    for (const sub of [...this.subscribers, ...this.waiting]) sub.close(reason, detail);
+    for (const sub of [...this.subscribers, ...this.waiting, ...this.rewinders]) sub.close(reason, detail);
     this.#onEnd(this);
   }
 
@@ -221,6 +231,14 @@ export class LiveStream {
 
   #fanOut(tag: MediaTag): void {
     for (const sub of this.subscribers) sub.deliver(tag);
+    if (this.rewind !== null) {
+      const start = tag.keyframe || (!this.hasVideo && tag.type === 8 && !tag.config);
+      this.rewind.add(
+        tag,
+        start,
+        start ? { metadata: this.metadata, video: this.videoConfig, audio: this.audioConfig } : NO_CONFIG,
+      );
+    }
   }
 
   /** Can a new viewer start now? With video it needs a cached keyframe; audio-only starts at once. */
@@ -229,8 +247,17 @@ export class LiveStream {
     return this.#sawAudio;
   }
 
-  subscribe(sink: Sink): Subscriber {
+  /** A new viewer; with rewindMs it starts that far behind live when the rewind window allows. */
+  subscribe(sink: Sink, rewindMs = 0): Subscriber {
     const sub = new Subscriber(sink, this.options.slow, (s, reason, detail) => this.#removed(s, reason, detail));
+    if (rewindMs > 0 && this.rewind !== null) {
+      const start = this.rewind.startAtOrBefore(this.rewind.newestTimestamp - rewindMs);
+      if (start !== null) {
+        this.rewinders.add(sub);
+        this.#feeders.set(sub, new RewindFeeder(this.rewind, sub, start, this.hasAudio, this.hasVideo));
+        return sub;
+      }
+    }
     if (this.ready) this.#start(sub);
     else this.waiting.add(sub);
     return sub;
@@ -239,6 +266,10 @@ export class LiveStream {
   #removed(sub: Subscriber, reason: EndReason, detail: string): void {
     this.subscribers.delete(sub);
     this.waiting.delete(sub);
+    if (this.rewinders.delete(sub)) {
+      this.#feeders.get(sub)?.stop();
+      this.#feeders.delete(sub);
+    }
     this.bytesOut += sub.bytesSent;
     this.droppedTags += sub.droppedTags;
     if (reason === 'slow') {
@@ -283,6 +314,7 @@ export class LiveStream {
   get totalBytesOut(): number {
     let n = this.bytesOut;
     for (const sub of this.subscribers) n += sub.bytesSent;
+    for (const sub of this.rewinders) n += sub.bytesSent;
     return n;
   }
 }

@@ -9,6 +9,7 @@
 // starts at 0. A file is rolled at the first such point after it reached max bytes or max seconds.
 // Mid-file onMetaData updates are kept for the next file, not written (players read a later
 // onMetaData as a data track of its own); other script data is written through.
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeAmf0 } from '../amf/amf0.js';
 import type { AmfObject } from '../amf/types.js';
@@ -32,7 +33,6 @@ import {
   type RecordingEntry,
   type RecordingName,
 } from './recordings.js';
-import { unlink } from 'node:fs/promises';
 
 /**
  * The Sink protocol of a recording. TODO(lead): once 'record' is in the Protocol union
@@ -75,7 +75,7 @@ export interface RecordingInfo {
   /** seconds in that file */
   duration: number;
   url: string | null;
-  /** every file of this recording, oldest first (files left empty are deleted and not listed) */
+  /** the files of this recording, oldest first: the latest 100 (files left empty are deleted and not listed) */
   files: RecordingEntry[];
   /** why it ended, once it has */
   reason?: string;
@@ -96,6 +96,9 @@ interface RecordingContext {
   fileClosed(name: string): void;
   ended(rec: Recording): void;
 }
+
+/** Files of one recording kept in its info (and its `files` list); older ones are only on disk. */
+const MAX_FILES_REMEMBERED = 100;
 
 interface FileSlot {
   writer: FlvFileWriter;
@@ -246,6 +249,8 @@ export class Recording implements Sink {
   #roll(at: number): FlvFileWriter {
     const old = this.#files[this.#files.length - 1]!;
     void this.#closeSlot(old);
+    // A recording of a 24/7 stream rolls forever: remember only the latest files (all stay on disk).
+    while (this.#files.length >= MAX_FILES_REMEMBERED && this.#files[0]!.result !== null) this.#files.shift();
     const w = this.#newWriter();
     this.#startFile(w, at);
     this.#ctx.log.info(

@@ -77,7 +77,7 @@ export function parseRecordingPath(name: string): RecordingName | null {
 export function resolveInside(root: string, ...parts: string[]): string | null {
   const abs = path.resolve(root, ...parts);
   const rel = path.relative(root, abs);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return null;
+  if (rel === '' || rel === '..' || rel.startsWith(`..${path.sep}`) || path.isAbsolute(rel)) return null;
   return abs;
 }
 

@@ -3,7 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parsePlayPath, type FlvRouteOptions } from '../http/flv-route.js';
+import { parsePlayPath, parseRewindMs, type FlvRouteOptions } from '../http/flv-route.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
 import { flvFileHeader } from '../media/flv.js';
@@ -13,6 +13,7 @@ export const WS_CLOSE = {
   NotFound: 4404,
   Forbidden: 4403,
   Unavailable: 4503,
+  BadRequest: 4400,
 } as const;
 
 export class WsFlvSink implements Sink {
@@ -75,7 +76,12 @@ export class WsFlvServer {
       }
     }
     if (ws.readyState !== ws.OPEN) return;
-    const r = hub.subscribe(play.name, new WsFlvSink(ws));
+    const rewindMs = parseRewindMs(play.query);
+    if (rewindMs === null) {
+      ws.close(WS_CLOSE.BadRequest, 'rewind must be a number of seconds');
+      return;
+    }
+    const r = hub.subscribe(play.name, new WsFlvSink(ws), rewindMs);
     if (!r.ok) {
       ws.close(r.reason === 'not-found' ? WS_CLOSE.NotFound : WS_CLOSE.Unavailable, truncateReason(r.detail));
       return;

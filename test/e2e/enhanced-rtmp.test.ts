@@ -1,0 +1,460 @@
+// Issue: Enhanced RTMP (E-RTMP v1/v2). A publisher built from the gateway's own RTMP modules sends
+// ExHeader video (hvc1, av01) and audio (Opus) built from ffmpeg-encoded elementary streams; WS-FLV,
+// HTTP-FLV and RTMP viewers must get every body byte for byte, the API must name the codecs, and
+// an AV1 + Opus stream must play in headless Chromium through mpegts.js.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { decodeAmf0, encodeAmf0 } from '../../server/amf/amf0.js';
+import type { AmfObject } from '../../server/amf/types.js';
+import { parseVideoTagHeader } from '../../server/media/video.js';
+import { launchBrowser, type TestBrowser, type TestPage } from '../support/browser.js';
+import {
+  aacClip, av1Clip, dolbyClip, flacClip, hevcClip, opusClip, type AudioClip, type OpusClip, type VideoClip,
+} from '../support/elementary.js';
+import {
+  AudioPacketType, AvMultitrackType, EnhancedPublisher, FrameType, RtmpPlayer, VideoPacketType,
+  exAudioBody, exAudioMultitrackBody, exVideoBody, exVideoModExBody, exVideoMultitrackBody, fourCcNumber,
+  interleave, opusFrameMessages, opusSequenceStart, videoFourCc, videoFrameMessages, videoSequenceEnd,
+  videoSequenceStart, type TimedMessage,
+} from '../support/enhanced-publisher.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { httpViewer, wsViewer, type TestViewer } from '../support/viewers.js';
+import { waitFor } from '../support/wait.js';
+
+interface Tag {
+  type: number;
+  timestamp: number;
+  payload: Buffer;
+}
+
+interface StreamSummary {
+  name: string;
+  video: { codec: string; width: number; height: number } | null;
+  audio: { codec: string; sampleRate: number; channels: number } | null;
+}
+
+let gw: TestGateway;
+let av1: VideoClip;
+let hevc: VideoClip;
+let opus: OpusClip;
+const publishers: EnhancedPublisher[] = [];
+const players: RtmpPlayer[] = [];
+const viewers: TestViewer[] = [];
+
+beforeAll(async () => {
+  av1 = av1Clip();
+  hevc = hevcClip();
+  opus = opusClip();
+  gw = await startTestGateway();
+});
+afterAll(() => gw.close());
+afterEach(async () => {
+  for (const v of viewers.splice(0)) v.close();
+  await Promise.all([...players.splice(0), ...publishers.splice(0)].map((c) => c.close()));
+});
+
+function metadataFor(video: VideoClip | null, audio: OpusClip | null): AmfObject {
+  const m: AmfObject = { duration: 0, encoder: 'gateway-tests E-RTMP publisher' };
+  if (video !== null) {
+    Object.assign(m, { width: video.width, height: video.height, framerate: video.fps, videocodecid: fourCcNumber(videoFourCc(video)) });
+  }
+  if (audio !== null) Object.assign(m, { audiocodecid: fourCcNumber('Opus'), audiosamplerate: 48000, audiochannels: audio.channels, stereo: audio.channels === 2 });
+  return m;
+}
+
+async function publish(name: string, metadata: AmfObject | null): Promise<EnhancedPublisher> {
+  const p = await EnhancedPublisher.publish(gw.rtmpUrl(name), { metadata });
+  publishers.push(p);
+  return p;
+}
+
+const media = (tags: readonly Tag[]): Tag[] => tags.filter((t) => t.type === 8 || t.type === 9);
+
+/** Is this a coded video frame whose frame type is key (what a viewer must start on)? */
+function isKeyframeMessage(m: Tag): boolean {
+  if (m.type !== 9) return false;
+  const h = parseVideoTagHeader(m.payload);
+  return h.packetType === 'coded-frames' && h.keyframe;
+}
+
+/** Differences between received and expected tags (type, timestamp, body bytes), at most 5 lines. */
+function diffTags(label: string, got: readonly Tag[], want: readonly Tag[]): string[] {
+  const out: string[] = [];
+  if (got.length !== want.length) out.push(`${label}: ${got.length} audio/video tags, expected ${want.length}`);
+  for (let i = 0; i < Math.min(got.length, want.length) && out.length < 5; i++) {
+    const g = got[i]!;
+    const w = want[i]!;
+    if (g.type !== w.type || g.timestamp !== w.timestamp || !g.payload.equals(w.payload)) {
+      out.push(`${label} tag ${i}: got type ${g.type} ts ${g.timestamp} ${g.payload.length} B ${g.payload.subarray(0, 8).toString('hex')}, ` +
+        `expected type ${w.type} ts ${w.timestamp} ${w.payload.length} B ${w.payload.subarray(0, 8).toString('hex')}`);
+    }
+  }
+  return out;
+}
+
+interface Audience {
+  ws: TestViewer;
+  http: TestViewer;
+  rtmp: RtmpPlayer;
+}
+
+function received(a: Audience): Record<'ws' | 'http' | 'rtmp', Tag[]> {
+  return { ws: media(a.ws.flv.tags), http: media(a.http.flv.tags), rtmp: media(a.rtmp.messages) };
+}
+
+async function join(name: string): Promise<Audience> {
+  const ws = wsViewer(gw.wsUrl(`/${name}.flv`));
+  const http = httpViewer(gw.httpUrl(`/${name}.flv`));
+  viewers.push(ws, http);
+  const rtmp = await RtmpPlayer.play(gw.rtmpUrl(name));
+  players.push(rtmp);
+  return { ws, http, rtmp };
+}
+
+/** Wait until every viewer's latest audio/video tag is `last`. */
+async function allReceived(a: Audience, last: TimedMessage, what: string): Promise<void> {
+  await waitFor(what, () => Object.values(received(a)).every((tags) => {
+    const t = tags.at(-1);
+    return t !== undefined && t.timestamp === last.timestamp && t.payload.equals(last.payload);
+  }), 15_000, 10);
+}
+
+async function apiStream(name: string): Promise<StreamSummary | undefined> {
+  const res = await fetch(gw.httpUrl('/api/streams'));
+  const body = (await res.json()) as { streams: StreamSummary[] };
+  return body.streams.find((s) => s.name === name);
+}
+
+/**
+ * The common scenario: publish the config messages and `before` (which holds a keyframe past the
+ * first), wait until the hub cached that GOP, start a WS-FLV, an HTTP-FLV and an RTMP viewer, then
+ * publish `after`. Each viewer must get the sequence headers (restamped to the GOP start), then
+ * every message from the last keyframe of `before` on, byte for byte and at the same timestamps.
+ */
+async function passthrough(name: string, opts: {
+  metadata: AmfObject;
+  configs: TimedMessage[];
+  before: TimedMessage[];
+  after: TimedMessage[];
+}): Promise<{ publisher: EnhancedPublisher; audience: Audience; expected: Tag[] }> {
+  const publisher = await publish(name, opts.metadata);
+  await publisher.send([...opts.configs, ...opts.before]);
+  const stream = await waitFor(`${name} live`, () => gw.hub.get(name));
+  const lastBefore = opts.before.at(-1)!;
+  await waitFor(`${name}: the hub cached the GOP`, () => stream.ready && stream.gop.tags.at(-1)?.body.equals(lastBefore.payload));
+
+  const audience = await join(name);
+  await allReceived(audience, lastBefore, `${name}: viewers got the cached GOP`);
+  await publisher.send(opts.after);
+  await allReceived(audience, opts.after.at(-1)!, `${name}: viewers got the live messages`);
+
+  let k = -1;
+  opts.before.forEach((m, i) => {
+    if (isKeyframeMessage(m)) k = i;
+  });
+  const gopStart = opts.before[k]!.timestamp;
+  const expected: Tag[] = [
+    ...opts.configs.filter((c) => c.type === 9).map((c) => ({ ...c, timestamp: gopStart })),
+    ...opts.configs.filter((c) => c.type === 8).map((c) => ({ ...c, timestamp: gopStart })),
+    ...opts.before.slice(k),
+    ...opts.after,
+  ];
+  const got = received(audience);
+  expect([...diffTags('WS-FLV', got.ws, expected), ...diffTags('HTTP-FLV', got.http, expected), ...diffTags('RTMP', got.rtmp, expected)]).toEqual([]);
+  return { publisher, audience, expected };
+}
+
+/** The FLV viewers' first tag is onMetaData with what the publisher sent (codec ids as FourCC numbers). */
+function expectMetadata(a: Audience, metadata: AmfObject): void {
+  for (const tags of [a.ws.flv.tags, a.http.flv.tags]) {
+    expect(tags[0]!.type).toBe(18);
+    const [name, object] = decodeAmf0(tags[0]!.payload);
+    expect(name).toBe('onMetaData');
+    expect(object).toMatchObject(metadata);
+  }
+  const onMetaData = a.rtmp.messages.find((m) => m.type === 18 && m.payload.includes('onMetaData'));
+  expect(onMetaData?.payload.equals(a.ws.flv.tags[0]!.payload)).toBe(true);
+}
+
+/** The first coded video frame after the sequence header is a keyframe, and the FLV checks pass. */
+function expectKeyframeStart(v: TestViewer): void {
+  const first = v.flv.firstVideoFrame();
+  expect(first).toBeDefined();
+  const h = parseVideoTagHeader(first!.payload);
+  expect(h).toMatchObject({ enhanced: true, keyframe: true, packetType: 'coded-frames' });
+  const seq = v.flv.tags.findIndex((t) => t.type === 9 && parseVideoTagHeader(t.payload).packetType === 'sequence-start');
+  expect(seq).toBeGreaterThanOrEqual(0);
+  expect(seq).toBeLessThan(v.flv.tags.indexOf(first!));
+  expect(v.flv.problems()).toEqual([]);
+}
+
+const SPLIT_MS = 1500; // past the second keyframe (1000 ms), so viewers join on a cached GOP
+
+describe('Enhanced RTMP passthrough', () => {
+  it('HEVC (hvc1): CodedFrames and CodedFramesX reach WS-FLV, HTTP-FLV and RTMP viewers byte for byte; the API reports H.265 640x360', async () => {
+    const name = 'live/hevc';
+    const metadata = metadataFor(hevc, null);
+    // Odd frames as CodedFrames (with an SI24 composition time of 0), even frames as CodedFramesX.
+    const frames = videoFrameMessages(hevc, { codedFramesX: (i) => i % 2 === 0 }).filter((m) => m.timestamp < 3000);
+    expect(frames.some((m) => (m.payload[0]! & 0x0f) === VideoPacketType.CodedFrames)).toBe(true);
+    expect(frames.some((m) => (m.payload[0]! & 0x0f) === VideoPacketType.CodedFramesX)).toBe(true);
+    const { audience } = await passthrough(name, {
+      metadata,
+      configs: [videoSequenceStart(hevc)],
+      before: frames.filter((m) => m.timestamp < SPLIT_MS),
+      after: frames.filter((m) => m.timestamp >= SPLIT_MS),
+    });
+    expect(audience.ws.flv.header).toEqual({ hasAudio: false, hasVideo: true });
+    expect(audience.http.flv.header).toEqual({ hasAudio: false, hasVideo: true });
+    expectMetadata(audience, metadata);
+    expectKeyframeStart(audience.ws);
+    expectKeyframeStart(audience.http);
+    expect(await apiStream(name)).toMatchObject({ video: { codec: 'H.265', width: 640, height: 360 }, audio: null });
+  });
+
+  it('AV1 (av01) + Opus reach WS-FLV, HTTP-FLV and RTMP viewers byte for byte; the API reports AV1 640x360 and Opus 48 kHz stereo', async () => {
+    const name = 'live/av1opus';
+    const metadata = metadataFor(av1, opus);
+    const all = interleave(videoFrameMessages(av1), opusFrameMessages(opus)).filter((m) => m.timestamp < 3000);
+    const { audience } = await passthrough(name, {
+      metadata,
+      configs: [videoSequenceStart(av1), opusSequenceStart(opus)],
+      before: all.filter((m) => m.timestamp < SPLIT_MS),
+      after: all.filter((m) => m.timestamp >= SPLIT_MS),
+    });
+    expect(audience.ws.flv.header).toEqual({ hasAudio: true, hasVideo: true });
+    expectMetadata(audience, metadata);
+    expectKeyframeStart(audience.ws);
+    expectKeyframeStart(audience.http);
+    expect(await apiStream(name)).toMatchObject({
+      video: { codec: 'AV1', width: 640, height: 360 },
+      audio: { codec: 'Opus', sampleRate: 48000, channels: 2 },
+    });
+  });
+
+  it('SequenceEnd, Metadata (colorInfo), ModEx and Multitrack messages pass through unchanged and leave the stream intact', async () => {
+    const name = 'live/packets';
+    const metadata = metadataFor(hevc, opus);
+    const colorInfo = (bitDepth: number): Buffer =>
+      exVideoBody({
+        frameType: FrameType.Key, // ignored for Metadata by definition; must not count as a keyframe
+        packetType: VideoPacketType.Metadata,
+        fourcc: 'hvc1',
+        data: encodeAmf0(['colorInfo', { colorConfig: { bitDepth, colorPrimaries: 1, transferCharacteristics: 1, matrixCoefficients: 1 } }]),
+      });
+    const frames = videoFrameMessages(hevc).filter((m) => m.timestamp < 2500);
+    const audio = opusFrameMessages(opus).filter((m) => m.timestamp < 2500);
+    // Frame 50 goes out behind a ModEx TimestampOffsetNano prefix.
+    const i50 = frames.findIndex((m) => m.timestamp === hevc.frames[50]!.timestamp);
+    frames[i50] = { ...frames[i50]!, payload: exVideoModExBody({ frameType: FrameType.Inter, packetType: VideoPacketType.CodedFrames, fourcc: 'hvc1', data: hevc.frames[50]!.data }, 250_000) };
+    // After the 2000 ms keyframe, so the GOP cache shows whether any of them restarted it.
+    const t = hevc.frames[65]!.timestamp;
+    const extras: TimedMessage[] = [
+      { type: 9, timestamp: t, payload: colorInfo(8) },
+      // A second rendition as track 1 (OneTrack): its own sequence start, then a key frame.
+      { type: 9, timestamp: t, payload: exVideoMultitrackBody({ frameType: FrameType.Key, multitrackType: AvMultitrackType.OneTrack, packetType: VideoPacketType.SequenceStart, fourcc: 'av01', tracks: [{ trackId: 1, data: av1.config }] }) },
+      { type: 9, timestamp: t, payload: exVideoMultitrackBody({ frameType: FrameType.Key, multitrackType: AvMultitrackType.OneTrack, packetType: VideoPacketType.CodedFrames, fourcc: 'av01', tracks: [{ trackId: 1, data: av1.frames[0]!.data }] }) },
+      // Two hvc1 tracks in one message (ManyTracks, each with its SI24 composition time and UI24 size).
+      { type: 9, timestamp: t, payload: exVideoMultitrackBody({ frameType: FrameType.Inter, multitrackType: AvMultitrackType.ManyTracks, packetType: VideoPacketType.CodedFrames, fourcc: 'hvc1', tracks: [{ trackId: 2, data: hevc.frames[1]!.data }, { trackId: 3, data: hevc.frames[2]!.data }] }) },
+      // Different codecs per track (ManyTracksManyCodecs).
+      { type: 9, timestamp: t, payload: exVideoMultitrackBody({ frameType: FrameType.Inter, multitrackType: AvMultitrackType.ManyTracksManyCodecs, packetType: VideoPacketType.CodedFrames, tracks: [{ trackId: 4, fourcc: 'av01', data: av1.frames[1]!.data }, { trackId: 5, fourcc: 'hvc1', data: hevc.frames[3]!.data }] }) },
+      // Audio: a second Opus track's sequence start and two tracks of coded frames.
+      { type: 8, timestamp: t, payload: exAudioMultitrackBody({ multitrackType: AvMultitrackType.OneTrack, packetType: AudioPacketType.SequenceStart, fourcc: 'Opus', tracks: [{ trackId: 1, data: opus.head }] }) },
+      { type: 8, timestamp: t, payload: exAudioMultitrackBody({ multitrackType: AvMultitrackType.ManyTracks, packetType: AudioPacketType.CodedFrames, fourcc: 'Opus', tracks: [{ trackId: 1, data: opus.packets[0]!.data }, { trackId: 2, data: opus.packets[1]!.data }] }) },
+    ];
+    const live = interleave(frames, audio, extras);
+    const end = (live.at(-1)!.timestamp) + 20;
+    const after = [
+      ...live.filter((m) => m.timestamp >= SPLIT_MS),
+      { type: 9 as const, timestamp: end, payload: colorInfo(10) },
+      videoSequenceEnd(hevc, end),
+      { type: 8 as const, timestamp: end, payload: exAudioBody(AudioPacketType.SequenceEnd, 'Opus') },
+    ];
+    const { publisher, audience } = await passthrough(name, {
+      metadata,
+      configs: [videoSequenceStart(hevc), opusSequenceStart(opus)],
+      // colorInfo first, as the spec asks (before the frames it affects)
+      before: [{ type: 9, timestamp: 0, payload: colorInfo(8) }, ...live.filter((m) => m.timestamp < SPLIT_MS)],
+      after,
+    });
+    expectKeyframeStart(audience.ws);
+    expectKeyframeStart(audience.http);
+
+    // Nothing in the extras replaced the cached configuration or restarted the GOP.
+    const stream = gw.hub.get(name)!;
+    expect(stream.videoConfig!.body.equals(videoSequenceStart(hevc).payload)).toBe(true);
+    expect(stream.audioConfig!.body.equals(opusSequenceStart(opus).payload)).toBe(true);
+    const key60 = frames.find((m) => m.timestamp === hevc.frames[60]!.timestamp)!;
+    expect(stream.gop.tags[0]!.body.equals(key60.payload)).toBe(true);
+    expect(stream.gop.tags.some((tag) => extras.some((e) => e.payload.equals(tag.body)))).toBe(true);
+    expect(await apiStream(name)).toMatchObject({
+      video: { codec: 'H.265', width: 640, height: 360 },
+      audio: { codec: 'Opus', sampleRate: 48000, channels: 2 },
+    });
+
+    // A viewer joining now starts on the cached hvc1 keyframe with the original sequence headers.
+    const late = wsViewer(gw.wsUrl(`/${name}.flv`));
+    viewers.push(late);
+    const gop = stream.gop.tags.map((tag) => tag.body);
+    await waitFor('late viewer got the GOP', () => media(late.flv.tags).length === 2 + gop.length);
+    const lateMedia = media(late.flv.tags);
+    expect(lateMedia[0]!.payload.equals(videoSequenceStart(hevc).payload)).toBe(true);
+    expect(lateMedia[1]!.payload.equals(opusSequenceStart(opus).payload)).toBe(true);
+    expect(lateMedia.slice(2).every((tag, i) => tag.payload.equals(gop[i]!))).toBe(true);
+    expectKeyframeStart(late);
+
+    // The stream ends normally when the publisher leaves after its SequenceEnd.
+    await publisher.close();
+    expect((await audience.ws.ended).code).toBe(1000);
+    expect((await audience.http.ended).code).toBe('end');
+    await audience.rtmp.closed;
+    expect(audience.rtmp.statuses.map((s) => s['code'])).toContain('NetStream.Play.UnpublishNotify');
+  });
+
+  const otherAudio: [string, () => AudioClip, StreamSummary['audio']][] = [
+    ['mp4a (AAC)', () => aacClip(), { codec: 'AAC', sampleRate: 48000, channels: 2 }],
+    // No STREAMINFO parser on the server yet: the API names FLAC but reports sampleRate/channels 0.
+    ['fLaC', () => flacClip(), { codec: 'FLAC' } as StreamSummary['audio']],
+    ['ac-3', () => dolbyClip('ac3'), null],
+    ['ec-3', () => dolbyClip('eac3'), null],
+  ];
+  it.each(otherAudio)('audio FourCC %s passes through byte for byte beside hvc1 video', async (label, make, apiAudio) => {
+    const clip = make();
+    const name = `live/audio-${clip.fourcc.replace(/[^a-z0-9]/gi, '')}`;
+    const metadata = { ...metadataFor(hevc, null), audiocodecid: fourCcNumber(clip.fourcc) };
+    const audio = clip.packets.map((p) => ({ type: 8 as const, timestamp: p.timestamp, payload: exAudioBody(AudioPacketType.CodedFrames, clip.fourcc, p.data) }));
+    const all = interleave(videoFrameMessages(hevc), audio).filter((m) => m.timestamp < 2500);
+    const configs = [videoSequenceStart(hevc)];
+    if (clip.config !== null) configs.push({ type: 8, timestamp: 0, payload: exAudioBody(AudioPacketType.SequenceStart, clip.fourcc, clip.config) });
+    const { audience } = await passthrough(name, {
+      metadata,
+      configs,
+      before: all.filter((m) => m.timestamp < SPLIT_MS),
+      after: all.filter((m) => m.timestamp >= SPLIT_MS),
+    });
+    expect(audience.ws.flv.header, label).toEqual({ hasAudio: true, hasVideo: true });
+    expect(audience.ws.flv.problems()).toEqual([]);
+    // (the API's view of AC-3/E-AC-3, which have no SequenceStart, is the known gap below)
+    if (apiAudio !== null) expect(await apiStream(name)).toMatchObject({ video: { codec: 'H.265' }, audio: apiAudio });
+  });
+
+  // Known gap (needs server/hub/live-stream.ts): the hub learns the audio codec only from a sequence
+  // header (classifyAudio → config), and E-RTMP AC-3/E-AC-3 (like legacy MP3) never send one, so
+  // /api/streams reports `audio: null` for them although every frame names its FourCC.
+  // Flip to it() once the hub records the codec of coded frames too.
+  it.fails('the API reports AC-3 for an ac-3 stream, which has no SequenceStart', async () => {
+    const clip = dolbyClip('ac3');
+    const name = 'live/ac3-api';
+    const publisher = await publish(name, { ...metadataFor(hevc, null), audiocodecid: fourCcNumber('ac-3') });
+    const audio = clip.packets.map((p) => ({ type: 8 as const, timestamp: p.timestamp, payload: exAudioBody(AudioPacketType.CodedFrames, 'ac-3', p.data) }));
+    await publisher.send([videoSequenceStart(hevc), ...interleave(videoFrameMessages(hevc), audio).filter((m) => m.timestamp < SPLIT_MS)]);
+    await waitFor('ready', () => gw.hub.get(name)?.ready);
+    expect((await apiStream(name))?.audio).toMatchObject({ codec: 'AC-3' });
+  });
+
+  // Known gap (needs server/hub/live-stream.ts): only the default track's sequence headers are cached.
+  // A multitrack SequenceStart for another track (trackId 1 here) is fanned out once and forgotten, so
+  // a viewer joining later gets that track's coded frames but never its decoder configuration.
+  // Flip to it() once the hub caches per-track sequence headers for the join sequence.
+  it.fails('a viewer joining after a multitrack SequenceStart for track 1 still receives it (per-track header cache)', async () => {
+    const name = 'live/multitrack-join';
+    const publisher = await publish(name, metadataFor(av1, null));
+    const track1Start: TimedMessage = {
+      type: 9, timestamp: 0,
+      payload: exVideoMultitrackBody({ frameType: FrameType.Key, multitrackType: AvMultitrackType.OneTrack, packetType: VideoPacketType.SequenceStart, fourcc: 'hvc1', tracks: [{ trackId: 1, data: hevc.config }] }),
+    };
+    await publisher.send([videoSequenceStart(av1), track1Start, ...videoFrameMessages(av1).filter((m) => m.timestamp < SPLIT_MS)]);
+    await waitFor('ready', () => gw.hub.get(name)?.ready);
+    const late = wsViewer(gw.wsUrl(`/${name}.flv`));
+    viewers.push(late);
+    await waitFor('late viewer got the GOP', () => late.flv.videoFrames().length >= 15);
+    expect(late.flv.tags.some((tag) => tag.payload.equals(track1Start.payload))).toBe(true);
+  });
+});
+
+// ---- playback in Chromium -------------------------------------------------------------------------
+//
+// mpegts.js 1.8.2 (src/demux/flv-demuxer.js) reads only these Enhanced FLV bodies: video hvc1 (packet
+// types 0-3) and av01 (0-2), audio Opus (0-2, SequenceStart = OpusHead with its magic) and fLaC. It
+// reads the FourCC from bytes 1-4 without looking at the packet type, so a Multitrack message (video 6,
+// audio 5) is "Unsupported codec" and the demo page gives up; a video Metadata (4) or ModEx (7) packet is
+// a FORMAT_ERROR and the page reconnects. Hence these streams carry neither. Debian's Chromium has no
+// HEVC decoder for MSE, so hvc1 is byte-checked above, not played.
+
+interface PlayerStats {
+  state: string;
+  decodedFrames: number;
+  currentTime: number;
+  videoWidth: number;
+  videoHeight: number;
+}
+
+describe('Enhanced RTMP playback in the browser', () => {
+  let browser: TestBrowser;
+  const pages: TestPage[] = [];
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    // Record the MIME types mpegts.js asks MSE for, to see which codecs it found in the stream.
+    await browser.context.addInitScript(`(() => {
+      window.__sourceBufferTypes = [];
+      const add = MediaSource.prototype.addSourceBuffer;
+      MediaSource.prototype.addSourceBuffer = function (type) {
+        window.__sourceBufferTypes.push(type);
+        return add.call(this, type);
+      };
+    })();`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(pages.splice(0).map((p) => p.close()));
+  });
+
+  const stats = (page: Page): Promise<PlayerStats | null> =>
+    page.evaluate('window.__player ? window.__player.stats() : null') as Promise<PlayerStats | null>;
+
+  it.each([['WS-FLV', 'ws'], ['HTTP-FLV', 'http']])('AV1 + Opus published over Enhanced RTMP plays through mpegts.js on the demo page (%s)', async (_label, proto) => {
+    const name = `live/av1-${proto}`;
+    const publisher = await publish(name, metadataFor(av1, opus));
+    await publisher.send([videoSequenceStart(av1), opusSequenceStart(opus)]);
+    // Loop the 4 s clip in real time; audio trimmed to the video's length so the loops abut.
+    const period = av1.durationMs;
+    publisher.loop(interleave(videoFrameMessages(av1), opusFrameMessages(opus).filter((m) => m.timestamp < period)), period);
+    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready);
+
+    const tp = await browser.open(gw.httpUrl(`/?stream=${name}&proto=${proto}`));
+    pages.push(tp);
+    let last: PlayerStats | null = null;
+    const describeState = (): string => JSON.stringify({ stats: last, pageErrors: tp.errors.map((e) => e.message), console: tp.console.slice(-8) });
+    try {
+      last = await waitFor('the player to decode AV1 frames', async () => {
+        const s = await stats(tp.page);
+        last = s;
+        return s !== null && s.state === 'playing' && s.decodedFrames > 0 && s.videoWidth > 0 ? s : undefined;
+      }, 30_000, 100);
+      const first = last;
+      // Decoding keeps going: at least 30 more frames (1 s of video) and the playhead moves.
+      last = await waitFor('decoded frames to rise', async () => {
+        const s = await stats(tp.page);
+        last = s;
+        return s !== null && s.decodedFrames >= first.decodedFrames + 30 && s.currentTime > first.currentTime + 0.5 ? s : undefined;
+      }, 20_000, 100);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}: ${describeState()}`);
+    }
+    expect(last.videoWidth, describeState()).toBe(640);
+    expect(last.videoHeight).toBe(360);
+    // mpegts.js 1.8 never emits MEDIA_INFO for AV1 (width/height only arrive with the first keyframe,
+    // after its completeness checks ran), so stats() has no codec names: read what reached MSE instead.
+    const types = (await tp.page.evaluate('window.__sourceBufferTypes')) as string[];
+    expect(types.some((t) => /^video\/mp4;\s*codecs="?av01\./.test(t)), JSON.stringify(types)).toBe(true);
+    expect(types.some((t) => /^audio\/mp4;\s*codecs="?opus/.test(t)), JSON.stringify(types)).toBe(true);
+    // The Opus track decodes too (Chromium's per-element counter of decoded audio bytes rises).
+    const audioBytes = (): Promise<number> =>
+      tp.page.evaluate('document.querySelector("video").webkitAudioDecodedByteCount') as Promise<number>;
+    const a0 = await audioBytes();
+    await waitFor('decoded audio bytes to rise', async () => (await audioBytes()) > a0, 10_000, 100);
+    expect(tp.errors.map((e) => e.message)).toEqual([]);
+  });
+});
