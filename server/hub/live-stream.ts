@@ -194,8 +194,15 @@ export class LiveStream {
         this.#fanOut(tag);
         return;
       }
+      if (v.trackConfig !== undefined) {
+        this.#cacheTrackConfig(v.trackConfig, new MediaTag(9, ts, body, false, true));
+        return;
+      }
       const tag = new MediaTag(9, ts, body, v.keyframe, false);
       if (v.coded) this.videoFrames++;
+      if (this.video === null && v.codecName !== undefined && v.coded) {
+        this.video = { codec: v.codecName, profile: '', level: 0, width: 0, height: 0 };
+      }
       this.gop.add(tag);
       if (v.keyframe) {
         this.#joinTags = null;
@@ -220,6 +227,12 @@ export class LiveStream {
         this.#fanOut(tag);
         return;
       }
+      if (a.trackConfig !== undefined) {
+        this.#cacheTrackConfig(a.trackConfig, new MediaTag(8, ts, body, false, true));
+        return;
+      }
+      // AC-3, E-AC-3, MP3 and other codecs without a sequence header are known from their frames.
+      if (this.audio === null && a.seen !== undefined) this.audio = a.seen;
       const tag = new MediaTag(8, ts, body, false, false);
       if (this.hasVideo) this.gop.add(tag);
       else if (this.waiting.size > 0) this.#startWaiting();
@@ -227,6 +240,16 @@ export class LiveStream {
       return;
     }
     this.#fanOut(new MediaTag(18, ts, body, false, false));
+  }
+
+  /** Multitrack sequence headers, one per track, for the join sequence. */
+  #trackConfigs = new Map<string, MediaTag>();
+
+  #cacheTrackConfig(track: string, tag: MediaTag): void {
+    if (track.startsWith('video') && this.#trackConfigs.get(track)?.body.equals(tag.body) === false) this.gop.clear();
+    this.#trackConfigs.set(track, tag);
+    this.#joinTags = null;
+    this.#fanOut(tag);
   }
 
   #fanOut(tag: MediaTag): void {
@@ -302,7 +325,7 @@ export class LiveStream {
     // Metadata stays at 0: players (ffmpeg's FLV reader among them) treat
     // onMetaData at a later time as a data track of its own.
     const tags: MediaTag[] = this.metadata === null ? [] : [this.metadata];
-    for (const tag of [this.videoConfig, this.audioConfig]) {
+    for (const tag of [this.videoConfig, this.audioConfig, ...this.#trackConfigs.values()]) {
       if (tag !== null) tags.push(tag.timestamp === at ? tag : tag.withTimestamp(at));
     }
     this.#joinTags = tags;

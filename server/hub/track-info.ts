@@ -19,10 +19,17 @@ export interface VideoClass {
   coded: boolean;
   keyframe: boolean;
   config?: VideoInfo;
+  /** a multitrack sequence start: cached per track for the join sequence */
+  trackConfig?: string;
+  /** what the codec is, from any packet (for codecs that never send a sequence header) */
+  codecName?: string;
 }
 
 export interface AudioClass {
   config?: AudioInfo;
+  trackConfig?: string;
+  /** the codec and what the legacy header says of it, for codecs without a sequence header */
+  seen?: AudioInfo;
 }
 
 const VIDEO_NAMES: Record<string, string> = {
@@ -61,9 +68,12 @@ export function classifyVideo(body: Buffer): VideoClass {
     }
     return { coded: false, keyframe: false, config };
   }
+  if (h.packetType === 'multitrack' && h.trackPacketType === 'sequence-start') {
+    return { coded: false, keyframe: false, trackConfig: `video:${h.trackId ?? 0}` };
+  }
   const coded = h.command === undefined && (h.packetType === 'coded-frames' || h.packetType === 'other');
   // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded.
-  return { coded, keyframe: coded && h.keyframe };
+  return coded ? { coded, keyframe: h.keyframe, codecName: name } : { coded, keyframe: false };
 }
 
 export function classifyAudio(body: Buffer): AudioClass {
@@ -74,8 +84,15 @@ export function classifyAudio(body: Buffer): AudioClass {
     if (err instanceof ProtocolError) return {};
     throw err;
   }
-  if (h.packetType !== 'sequence-start') return {};
   const name = AUDIO_NAMES[h.codec] ?? h.fourcc ?? 'unknown';
+  if (h.packetType === 'multitrack' && h.trackPacketType === 'sequence-start') {
+    return { trackConfig: `audio:${h.trackId ?? 0}` };
+  }
+  if (h.packetType !== 'sequence-start') {
+    return {
+      seen: { codec: name, sampleRate: Math.round(h.soundRate ?? 0), channels: h.stereo === undefined ? 0 : h.stereo ? 2 : 1 },
+    };
+  }
   try {
     const record = body.subarray(h.dataOffset);
     if (h.codec === 'aac') return { config: parseAacAudioSpecificConfig(record) };

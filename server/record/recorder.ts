@@ -59,6 +59,13 @@ export const DEFAULT_RECORDER_OPTIONS = {
   maxSeconds: 3600,
 };
 
+/** Is this a valid entry of the auto-record list (`all`, `*`, `APP/*`, `APP/KEY`)? For config validation. */
+export function isAutoRecordEntry(entry: string): boolean {
+  if (entry === 'all' || entry === '*') return true;
+  const parts = entry.split('/');
+  return parts.length === 2 && isSafeName(parts[0]!) && (parts[1] === '*' || isSafeName(parts[1]!));
+}
+
 export type RecordingTrigger = 'api' | 'auto';
 
 /** What the API answers about one recording (one stream, possibly several rolled files). */

@@ -284,7 +284,13 @@ export class RtmpSession {
     this.#reply(
       result(
         cmd.txn,
-        { fmsVer: 'FMS/3,5,7,7009', capabilities: 31, mode: 1 },
+        {
+          fmsVer: 'FMS/3,5,7,7009',
+          capabilities: 31,
+          mode: 1,
+          // Enhanced RTMP v2: every codec is passed through unchanged, so the client's list is accepted as is.
+          ...(Array.isArray(cmd.object['fourCcList']) ? { fourCcList: cmd.object['fourCcList'] } : {}),
+        },
         status('status', 'NetConnection.Connect.Success', 'Connection succeeded.', { objectEncoding }),
         this.#amf3,
       ),

@@ -296,11 +296,14 @@ describe('Enhanced RTMP passthrough', () => {
     const late = wsViewer(gw.wsUrl(`/${name}.flv`));
     viewers.push(late);
     const gop = stream.gop.tags.map((tag) => tag.body);
-    await waitFor('late viewer got the GOP', () => media(late.flv.tags).length === 2 + gop.length);
+    // The multitrack sequence starts (video track 1, audio track 1) are cached per track and join too.
+    const trackStarts = [extras[1]!.payload, extras[5]!.payload];
+    await waitFor('late viewer got the GOP', () => media(late.flv.tags).length === 4 + gop.length);
     const lateMedia = media(late.flv.tags);
     expect(lateMedia[0]!.payload.equals(videoSequenceStart(hevc).payload)).toBe(true);
     expect(lateMedia[1]!.payload.equals(opusSequenceStart(opus).payload)).toBe(true);
-    expect(lateMedia.slice(2).every((tag, i) => tag.payload.equals(gop[i]!))).toBe(true);
+    expect(lateMedia.slice(2, 4).map((t) => t.payload.toString('hex')).sort()).toEqual(trackStarts.map((b) => b.toString('hex')).sort());
+    expect(lateMedia.slice(4).every((tag, i) => tag.payload.equals(gop[i]!))).toBe(true);
     expectKeyframeStart(late);
 
     // The stream ends normally when the publisher leaves after its SequenceEnd.
@@ -342,7 +345,7 @@ describe('Enhanced RTMP passthrough', () => {
   // header (classifyAudio → config), and E-RTMP AC-3/E-AC-3 (like legacy MP3) never send one, so
   // /api/streams reports `audio: null` for them although every frame names its FourCC.
   // Flip to it() once the hub records the codec of coded frames too.
-  it.fails('the API reports AC-3 for an ac-3 stream, which has no SequenceStart', async () => {
+  it('the API reports AC-3 for an ac-3 stream, which has no SequenceStart', async () => {
     const clip = dolbyClip('ac3');
     const name = 'live/ac3-api';
     const publisher = await publish(name, { ...metadataFor(hevc, null), audiocodecid: fourCcNumber('ac-3') });
@@ -356,7 +359,7 @@ describe('Enhanced RTMP passthrough', () => {
   // A multitrack SequenceStart for another track (trackId 1 here) is fanned out once and forgotten, so
   // a viewer joining later gets that track's coded frames but never its decoder configuration.
   // Flip to it() once the hub caches per-track sequence headers for the join sequence.
-  it.fails('a viewer joining after a multitrack SequenceStart for track 1 still receives it (per-track header cache)', async () => {
+  it('a viewer joining after a multitrack SequenceStart for track 1 still receives it (per-track header cache)', async () => {
     const name = 'live/multitrack-join';
     const publisher = await publish(name, metadataFor(av1, null));
     const track1Start: TimedMessage = {
