@@ -2,6 +2,7 @@
 // RTMP_GATEWAY_* environment variables, which win over a JSON config file.
 // Every value is validated at start with a message that names the option.
 import { readFileSync } from 'node:fs';
+import { isAutoRecordEntry } from './record/recorder.js';
 import { parseRelayRule } from './relay/relays.js';
 
 type Kind = 'port' | 'int' | 'string' | 'bool' | 'list';
@@ -71,6 +72,22 @@ export const OPTIONS = {
   'max-message-bytes': { kind: 'int', default: 16 * 1024 * 1024, min: 1024, help: 'largest RTMP message accepted' },
   'max-streams': { kind: 'int', default: 1_000, min: 1, help: 'live streams at most' },
   'max-viewers-per-stream': { kind: 'int', default: 10_000, min: 1, help: 'viewers at most per stream' },
+  'record-dir': {
+    kind: 'string', default: 'recordings',
+    help: 'directory for recordings, relative to the working directory; files are APP/KEY/YYYYMMDD-HHMMSS[-N].flv (UTC)',
+  },
+  record: {
+    kind: 'list', default: [],
+    help: 'streams recorded as soon as they are published: comma-separated APP/KEY or APP/*, or all (empty: none)',
+  },
+  'record-max-bytes': {
+    kind: 'int', default: 512 * 1024 * 1024, min: 1024 * 1024,
+    help: 'a recording moves to a new file at the next keyframe once its file has this many bytes',
+  },
+  'record-max-seconds': {
+    kind: 'int', default: 3600, min: 1,
+    help: 'a recording moves to a new file at the next keyframe once its file is this many seconds long',
+  },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -216,6 +233,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   for (const hook of ['on-publish', 'on-play', 'on-done'] as const) {
     const url = result[hook];
     if (url !== '' && !/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError(`${hook} must be an http(s) URL, got ${JSON.stringify(url)}`);
+  }
+  for (const entry of result.record) {
+    if (!isAutoRecordEntry(entry)) throw new ConfigError(`record: ${JSON.stringify(entry)} is not APP/KEY, APP/* or all`);
   }
   if (result['slow-hard-bytes'] < result['slow-soft-bytes']) {
     throw new ConfigError('slow-hard-bytes must be at least slow-soft-bytes');

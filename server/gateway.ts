@@ -13,6 +13,7 @@ import { clientAddressResolver } from './http/client-address.js';
 import { GatewayMetrics } from './metrics.js';
 import { parseRelayRule, RelayManager } from './relay/relays.js';
 import { Hub } from './hub/hub.js';
+import { Recorder } from './record/recorder.js';
 import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_RTMP_OPTIONS, RtmpServer } from './rtmp/server.js';
@@ -28,6 +29,7 @@ export interface Gateway {
   readonly host: string;
   readonly metrics: GatewayMetrics;
   readonly relays: RelayManager;
+  readonly recorder: Recorder;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,19 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     },
     log,
   );
+  const recorder = new Recorder(hub, {
+    dir: config['record-dir'],
+    auto: config.record,
+    maxBytes: config['record-max-bytes'],
+    maxSeconds: config['record-max-seconds'],
+    log,
+  });
+  // Chained, not replaced: push relays may hold the hook already.
+  const relaysOnPublished = hub.onPublished;
+  hub.onPublished = (stream) => {
+    relaysOnPublished?.(stream);
+    recorder.streamPublished(stream);
+  };
   const rtmpPort = await rtmp.listen(config['rtmp-port'], config.host);
   const rtmpsPort =
     config['rtmps-port'] !== 0 || config['tls-cert'] !== ''
@@ -139,6 +154,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     corsOrigins: config['cors-origins'],
     apiToken: config['api-token'],
     metrics,
+    recorder,
   });
   const server = http.createServer(app);
   server.keepAliveTimeout = 5_000;
@@ -169,6 +185,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     host: config.host,
     metrics,
     relays,
+    recorder,
     close() {
       closing ??= (async () => {
         // Stop accepting, then end every stream: viewers get a clean end
@@ -176,6 +193,8 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         relays.close();
         hub.close();
+        // Ending the streams ended their recordings; this waits until every file is finished.
+        const recordingsClosed = recorder.close();
         const rtmpClosed = rtmp.close();
         server.closeIdleConnections();
         // Give the goodbyes a moment to flush, then cut whatever is left.
@@ -183,7 +202,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         await Promise.race([Promise.all([rtmpClosed, httpClosed]), grace]);
         ws.close();
         server.closeAllConnections();
-        await Promise.all([rtmpClosed, httpClosed]);
+        await Promise.all([rtmpClosed, httpClosed, recordingsClosed]);
         liveMetrics.close();
       })();
       return closing;

@@ -6,8 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Hub } from '../hub/hub.js';
+import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
+import { createRecordingsRouter } from './recordings-route.js';
 import { detail, summarize } from './stream-info.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
@@ -18,6 +20,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   /** bearer token for /api (except health) and /metrics; empty: open */
   apiToken: string;
   metrics: GatewayMetrics;
+  /** recording API and downloads; absent: no recording routes */
+  recorder?: Recorder;
 }
 
 /** Constant-time token check (hashing first makes the lengths equal). */
@@ -114,6 +118,27 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     }
     res.status(204).end();
   });
+
+  if (opts.recorder !== undefined) {
+    const access = opts.access;
+    app.use(
+      createRecordingsRouter({
+        recorder: opts.recorder,
+        apiAuth: auth,
+        // A recording is as open as its live stream: with signed play URLs (or on-play), a download is asked too.
+        ...(access !== undefined
+          ? {
+              fileAccess: (req: Request, app: string, key: string) =>
+                access(
+                  { app, key, name: `${app}/${key}`, query: new URL(req.originalUrl, 'http://localhost').searchParams },
+                  opts.clientAddress(req),
+                  'http',
+                ),
+            }
+          : {}),
+      }),
+    );
+  }
 
   app.use('/api', auth);
   app.use('/api', (req, res) => {

@@ -130,10 +130,12 @@ export class Hub {
     return this.#samples.get(stream)?.rates ?? { bitrateIn: 0, bitrateOut: 0, fps: 0 };
   }
 
-  viewersByProtocol(stream: LiveStream): Record<Protocol, number> & { total: number } {
+  viewersByProtocol(stream: LiveStream): Record<Exclude<Protocol, 'record'>, number> & { total: number } {
     const out = { http: 0, ws: 0, rtmp: 0, total: 0 };
     for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
+        // A recording subscribes like a viewer (and counts toward max-viewers-per-stream) but is not one.
+        if (sub.sink.protocol === 'record') continue;
         out[sub.sink.protocol]++;
         out.total++;
       }

@@ -5,7 +5,7 @@
 // never delays the others, since nothing here waits on a socket.
 import type { MediaTag } from './media-tag.js';
 
-export type Protocol = 'http' | 'ws' | 'rtmp';
+export type Protocol = 'http' | 'ws' | 'rtmp' | 'record';
 export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
 
 /** The protocol adapter a subscriber writes to. Implementations never copy the tag's buffers. */

@@ -34,11 +34,8 @@ import {
   type RecordingName,
 } from './recordings.js';
 
-/**
- * The Sink protocol of a recording. TODO(lead): once 'record' is in the Protocol union
- * (server/hub/subscriber.ts), this becomes `'record' as const`.
- */
-export const RECORD_PROTOCOL = 'record' as unknown as Protocol;
+/** The Sink protocol of a recording. */
+export const RECORD_PROTOCOL = 'record' as const satisfies Protocol;
 
 export interface RecorderOptions {
   /** where recordings go; relative paths are taken from the working directory */
