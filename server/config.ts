@@ -58,6 +58,10 @@ export const OPTIONS = {
   'relay-timeout-ms': { kind: 'int', default: 10_000, min: 100, help: 'a relay peer silent this long (no answer, or no media when pulling) is dropped and retried' },
   'rewind-seconds': { kind: 'int', default: 0, min: 0, help: 'keep this many seconds per stream so viewers can join behind live with ?rewind=SECONDS (0: off)' },
   'rewind-max-bytes': { kind: 'int', default: 256 * 1024 * 1024, min: 1024, help: 'memory bound of the rewind window per stream' },
+  'write-merge-ms': {
+    kind: 'int', default: 0, min: 0,
+    help: 'hold viewer writes this many ms to merge them (fewer syscalls, more latency); 0: one write per publisher read',
+  },
   'gop-cache': { kind: 'bool', default: true, help: 'cache the last GOP so a new viewer starts on a keyframe at once' },
   'gop-max-bytes': { kind: 'int', default: 12 * 1024 * 1024, min: 0, help: 'GOP cache bound in bytes per stream' },
   'gop-max-ms': { kind: 'int', default: 20_000, min: 0, help: 'GOP cache bound in milliseconds per stream' },

@@ -67,6 +67,14 @@ export class HttpFlvSink implements Sink {
     this.#res.write(tag.flv);
   }
 
+  cork(): void {
+    this.#res.cork();
+  }
+
+  uncork(): void {
+    this.#res.uncork();
+  }
+
   end(reason: EndReason): void {
     if (reason === 'closed') return;
     // A stuck viewer's unsent bytes are dropped at once rather than flushed.

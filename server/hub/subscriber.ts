@@ -4,6 +4,7 @@
 // it is disconnected. A stalled viewer therefore costs bounded memory and
 // never delays the others, since nothing here waits on a socket.
 import type { MediaTag } from './media-tag.js';
+import * as batch from './write-batch.js';
 
 export type Protocol = 'http' | 'ws' | 'rtmp' | 'record';
 export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
@@ -18,6 +19,9 @@ export interface Sink {
   write(tag: MediaTag): void;
   /** the stream ended or this viewer was dropped; called once */
   end(reason: EndReason, detail: string): void;
+  /** hold writes in the socket until uncork (write batching); optional */
+  cork?(): void;
+  uncork?(): void;
 }
 
 export interface SlowViewerLimits {
@@ -60,8 +64,15 @@ export class Subscriber {
   /** Write without the slow-viewer policy: the join sequence and config tags. */
   writeAlways(tag: MediaTag): void {
     this.bytesSent += tag.flv.length;
+    if (this.#batch !== batch.batchId && batch.batching() && this.sink.cork !== undefined) {
+      this.#batch = batch.batchId;
+      batch.enlist(this.sink as batch.Corkable);
+    }
     this.sink.write(tag);
   }
+
+  /** the write batch this viewer's socket is corked for, if any */
+  #batch = -1;
 
   /**
    * The join burst (header, sequence headers, cached GOP) is written at once

@@ -79,6 +79,14 @@ export class RtmpPlaySink implements Sink {
     }
   }
 
+  cork(): void {
+    this.#transport.cork?.();
+  }
+
+  uncork(): void {
+    this.#transport.uncork?.();
+  }
+
   end(reason: EndReason, detail: string): void {
     if (reason === 'closed') return;
     if (reason === 'unpublished') {

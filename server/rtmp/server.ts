@@ -6,6 +6,7 @@ import tls from 'node:tls';
 import type { Hub } from '../hub/hub.js';
 import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
+import { runBatched } from '../hub/write-batch.js';
 import { RtmpSession, type AccessCheck, type Transport } from './session.js';
 
 export interface RtmpServerOptions {
@@ -51,6 +52,14 @@ class SocketTransport implements Transport {
 
   write(buf: Buffer): void {
     if (!this.#socket.destroyed && this.#socket.writable) this.#socket.write(buf);
+  }
+
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
   }
 
   close(): void {
@@ -147,7 +156,8 @@ export class RtmpServer {
       session.close(`no data received for ${o.publisherTimeoutMs} ms`);
     });
 
-    socket.on('data', (chunk: Buffer) => session.receive(chunk));
+    // One publisher read fans out as one batch: each viewer socket gets one writev for it.
+    socket.on('data', (chunk: Buffer) => runBatched(() => session.receive(chunk)));
     socket.on('error', (err: NodeJS.ErrnoException) => session.close(`socket error: ${err.code ?? err.message}`));
     socket.on('close', () => {
       clearTimeout(deadline);

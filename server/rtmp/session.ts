@@ -27,6 +27,8 @@ export interface Transport {
   /** bytes written but not yet handed to the kernel */
   readonly bufferedBytes: number;
   write(buf: Buffer): void;
+  cork?(): void;
+  uncork?(): void;
   /** close the connection; the session has already logged why */
   close(): void;
 }

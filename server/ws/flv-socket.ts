@@ -36,6 +36,15 @@ export class WsFlvSink implements Sink {
     this.#ws.send(tag.flv);
   }
 
+  // The ws package writes each frame to the underlying socket; corking that socket merges them.
+  cork(): void {
+    (this.#ws as unknown as { _socket: Duplex | null })._socket?.cork();
+  }
+
+  uncork(): void {
+    (this.#ws as unknown as { _socket: Duplex | null })._socket?.uncork();
+  }
+
   end(reason: EndReason, detail: string): void {
     if (reason === 'closed') return;
     if (reason === 'slow') this.#ws.terminate();

@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { MediaTag } from '../../server/hub/media-tag.js';
+import { Subscriber } from '../../server/hub/subscriber.js';
+import { runBatched, setWriteMergeWindow } from '../../server/hub/write-batch.js';
+import { FakeSink, avcInter } from './fixtures.js';
+
+/** A sink that records cork/uncork calls between its writes. */
+class CorkSink extends FakeSink {
+  readonly log: string[] = [];
+  corks = 0;
+  cork(): void {
+    this.corks++;
+    this.log.push('cork');
+  }
+  uncork(): void {
+    this.log.push('uncork');
+  }
+  override write(tag: MediaTag): void {
+    super.write(tag);
+    this.log.push('write');
+  }
+}
+
+const LIMITS = { softBytes: 1 << 20, hardBytes: 1 << 22, maxSkipMs: 10_000 };
+const tag = (n: number): MediaTag => new MediaTag(9, n * 40, avcInter(n), false, false);
+
+describe('write batching', () => {
+  afterEach(() => {
+    setWriteMergeWindow(0);
+    vi.useRealTimers();
+  });
+
+  it('corks each viewer once per batch and uncorks it when the batch ends', () => {
+    const sinks = [new CorkSink('ws'), new CorkSink('http')];
+    const subs = sinks.map((s) => new Subscriber(s, LIMITS, () => {}));
+    runBatched(() => {
+      for (let i = 1; i <= 3; i++) for (const sub of subs) sub.deliver(tag(i));
+    });
+    for (const s of sinks) expect(s.log).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
+    // A second batch corks again.
+    runBatched(() => subs[0]!.deliver(tag(4)));
+    expect(sinks[0]!.log.slice(5)).toEqual(['cork', 'write', 'uncork']);
+  });
+
+  it('writes outside a batch go straight through, uncorked', () => {
+    const sink = new CorkSink();
+    new Subscriber(sink, LIMITS, () => {}).deliver(tag(1));
+    expect(sink.log).toEqual(['write']);
+  });
+
+  it('nested batches flush once, at the outermost end', () => {
+    const sink = new CorkSink();
+    const sub = new Subscriber(sink, LIMITS, () => {});
+    runBatched(() => {
+      sub.deliver(tag(1));
+      runBatched(() => sub.deliver(tag(2)));
+      expect(sink.log).toEqual(['cork', 'write', 'write']);
+    });
+    expect(sink.log.at(-1)).toBe('uncork');
+  });
+
+  it('with a merge window, writes from several reads share one uncork after the window', () => {
+    vi.useFakeTimers();
+    setWriteMergeWindow(30);
+    const sink = new CorkSink();
+    const sub = new Subscriber(sink, LIMITS, () => {});
+    runBatched(() => sub.deliver(tag(1)));
+    vi.advanceTimersByTime(10);
+    runBatched(() => sub.deliver(tag(2)));
+    expect(sink.log).toEqual(['cork', 'write', 'write']);
+    vi.advanceTimersByTime(25);
+    expect(sink.log).toEqual(['cork', 'write', 'write', 'uncork']);
+    expect(sink.corks).toBe(1);
+  });
+});
