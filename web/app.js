@@ -4,6 +4,10 @@
 
   var LG = window.LiveGateway;
   var REFRESH_MS = 2000;
+  var REC_REFRESH_MS = 15000;        // recordings list, nothing being recorded
+  var REC_REFRESH_ACTIVE_MS = 5000;  // …while a file is still being written
+  var REC_LIMIT = 8;                 // rows shown before "Show all"
+  var REWIND_STEPS = [10, 30, 60];   // seconds; capped at what the server keeps
 
   function $(id) { return document.getElementById(id); }
 
@@ -39,7 +43,29 @@
     pubServer: $('pub-server'),
     pubKey: $('pub-key'),
     pubFfmpeg: $('pub-ffmpeg'),
-    announce: $('announce')
+    announce: $('announce'),
+    stage: $('player'),
+    protoGroup: $('proto-group'),
+    behindPill: $('behind-pill'),
+    vodPill: $('vod-pill'),
+    dvr: $('dvr'),
+    dvrSteps: $('dvr-steps'),
+    dvrBehind: $('dvr-behind'),
+    dvrBehindValue: $('dvr-behind-value'),
+    dvrAtLive: $('dvr-at-live'),
+    goLive: $('go-live'),
+    recPanel: $('rec-panel'),
+    recToggle: $('rec-toggle'),
+    recBody: $('rec-body'),
+    recList: $('rec-list'),
+    recCount: $('rec-count'),
+    recEmpty: $('rec-empty'),
+    recMore: $('rec-more'),
+    recError: $('rec-error'),
+    latencyLabel: $('stat-latency-label'),
+    urlHttpLabel: $('url-http-label'),
+    copyHttp: document.querySelector('[data-testid="copy-http"]'),
+    uptimeLabel: $('stat-uptime-label')
   };
 
   // ---------------------------------------------------------------------------
@@ -52,6 +78,9 @@
   var storedProto = null;
   try { storedProto = localStorage.getItem('liveGateway.proto'); } catch (e) { /* private mode */ }
 
+  var recordingParam = query.get('recording');
+  var initialRecording = recordingParam != null ? LG.parseRecording(recordingParam) : null;
+
   var page = {
     streams: [],
     rtmpPort: 1935,
@@ -63,8 +92,13 @@
     status: { state: 'idle', message: 'Idle' },
     forced: {},                         // streams the user chose to "try anyway"
     checked: {},                        // streams whose codecs were checked against api/streams
-    blockedBySupport: null
+    blockedBySupport: null,
+    rewind: recordingParam != null ? 0 : LG.normalizeRewind(query.get('rewind')), // seconds behind live (0 = live)
+    recording: initialRecording,        // the recording being played ({name, stream, …}), or null
+    // a ?recording= link was given: never auto-pick a live stream
+    noAutoPick: recordingParam != null
   };
+  if (recordingParam != null) { page.selected = null; page.explicit = true; }
 
   window.__player = null;
 
@@ -82,6 +116,13 @@
     var h = Math.floor(sec / 3600), m = Math.floor(sec / 60) % 60, s = sec % 60;
     function p(n) { return n < 10 ? '0' + n : '' + n; }
     return h ? h + ':' + p(m) + ':' + p(s) : m + ':' + p(s);
+  }
+  function fmtBytes(n) {
+    if (n == null || !isFinite(n)) return '—';
+    if (n >= 1e9) return (n / 1e9).toFixed(n >= 1e10 ? 0 : 1) + ' GB';
+    if (n >= 1e6) return (n / 1e6).toFixed(n >= 1e7 ? 0 : 1) + ' MB';
+    if (n >= 1e3) return Math.round(n / 1e3) + ' kB';
+    return n + ' B';
   }
   function fmtInt(n) { return n == null ? '—' : Number(n).toLocaleString('en-US'); }
   function protoLabel(p) { return p === 'http' ? 'HTTP-FLV' : 'WS-FLV'; }
@@ -137,6 +178,14 @@
     return u.href;
   }
 
+  function recordingPageUrl(name) {
+    var u = new URL('./', location.href);
+    var p = { recording: name };
+    Object.keys(signed).forEach(function (k) { p[k] = signed[k]; });
+    u.search = qs(p);
+    return u.href;
+  }
+
   function rtmpHost() {
     return location.hostname || 'localhost';
   }
@@ -145,18 +194,42 @@
     var u = new URL(location.href);
     var p = {};
     new URLSearchParams(location.search).forEach(function (v, k) { p[k] = v; });
-    p.stream = page.selected || null;
-    p.proto = page.proto;
+    if (page.recording) {
+      p.recording = page.recording.name;
+      p.stream = p.proto = p.rewind = null;
+    } else {
+      p.recording = null;
+      p.stream = page.selected || null;
+      p.proto = page.proto;
+      p.rewind = page.selected && page.rewind > 0 ? String(page.rewind) : null;
+    }
     u.search = qs(p);
     if (u.href !== location.href) {
       try { history.replaceState(null, '', u.href); } catch (e) { /* ignore */ }
     }
   }
 
+  function setPlaceholders(text) {
+    [els.urlHttp, els.urlWs, els.urlPage, els.embedIframe, els.embedScript].forEach(function (el) {
+      if (el.placeholder !== text) el.placeholder = text;
+    });
+  }
+
   function renderShare() {
     var name = page.selected;
     var info = name ? findStream(name) : null;
-    if (name) {
+    setPlaceholders(page.recording ? 'Live streams only' : 'Select a stream');
+    setText(els.urlHttpLabel, page.recording ? 'Recording file URL' : 'HTTP-FLV URL');
+    els.copyHttp.setAttribute('aria-label', page.recording ? 'Copy recording file URL' : 'Copy HTTP-FLV URL');
+    if (page.recording) {
+      // A recording: its file and a link to this page; the embeds are for live streams.
+      name = page.recording.stream;
+      els.urlHttp.value = LG.recordingUrl(page.recording.name, { base: LG.baseUrl, params: signed }) || '';
+      els.urlWs.value = '';
+      els.urlPage.value = recordingPageUrl(page.recording.name);
+      els.embedIframe.value = '';
+      els.embedScript.value = '';
+    } else if (name) {
       var urls = LG.buildUrls(name, { base: LG.baseUrl, params: signed });
       els.urlHttp.value = urls.http;
       els.urlWs.value = urls.ws;
@@ -289,8 +362,18 @@
       });
   }
 
+  var lastStreamNames = null;
   function onStreamsUpdated() {
     renderList();
+    // A stream came or went: a recording may have started or finished with it.
+    var names = page.streams.map(function (s) { return s.name; }).join('\n');
+    if (lastStreamNames !== null && names !== lastStreamNames) refreshRecordings();
+    lastStreamNames = names;
+    if (page.recording || page.noAutoPick && !page.selected) {
+      renderShare();
+      renderDvr();
+      return;
+    }
     if (!page.selected && page.streams.length) {
       // nothing chosen yet: start the first live stream
       choose(LG.normalizeStream(page.streams[0].name), false);
@@ -310,8 +393,167 @@
       // A stream blocked by the codec check changed (e.g. republished with another codec)
       if (info && page.blockedBySupport === page.selected && LG.checkSupport(info).ok) startPlayer();
       if (!page.player && !page.blockedBySupport) startPlayer();
+      // Asked to rewind a stream the server keeps no window for: it was served live.
+      if (info && page.rewind > 0 && !info.rewindSeconds && page.player) {
+        goLive();
+        announce('Rewind is not available for ' + page.selected + '; playing live');
+      }
     }
     renderShare();
+    renderDvr();
+  }
+
+  // ---------------------------------------------------------------------------
+  // Recordings list (api/recordings)
+  // ---------------------------------------------------------------------------
+  var storedRecOpen = null;
+  try { storedRecOpen = localStorage.getItem('liveGateway.recordingsOpen'); } catch (e) { /* private mode */ }
+  var recs = {
+    list: [],
+    ok: null,          // null: no answer yet
+    disabled: false,   // 401/403 (API token) or 404 (no recording routes): section hidden
+    failures: 0,
+    timer: 0,
+    inFlight: false,
+    showAll: false,
+    open: storedRecOpen !== '0'
+  };
+
+  function findRecording(name) {
+    for (var i = 0; i < recs.list.length; i++) if (recs.list[i].name === name) return recs.list[i];
+    return null;
+  }
+
+  function refreshRecordings() {
+    clearTimeout(recs.timer);
+    recs.timer = 0;
+    if (recs.disabled || recs.inFlight) return;
+    recs.inFlight = true;
+    fetch(LG.recordingsApiUrl(LG.baseUrl), { cache: 'no-store', credentials: 'same-origin' })
+      .then(function (r) {
+        if (r.status === 401 || r.status === 403 || r.status === 404) {
+          recs.disabled = true; // protected by an API token, or no recorder
+          return null;
+        }
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        return r.json();
+      })
+      .then(function (data) {
+        if (data === null) return;
+        recs.failures = 0;
+        recs.ok = true;
+        recs.list = (data && Array.isArray(data.recordings) ? data.recordings : []).filter(function (r) {
+          return r && LG.parseRecording(r.name);
+        });
+      }, function (err) {
+        recs.failures++;
+        if (recs.ok) {
+          els.recError.hidden = false;
+          setText(els.recError, 'Cannot load the recordings (' + (err && err.message || 'network error') + '). Retrying…');
+        }
+      })
+      .then(function () {
+        recs.inFlight = false;
+        if (recs.failures === 0) els.recError.hidden = true;
+        renderRecordings();
+        if (recs.disabled) return;
+        var busy = recs.list.some(function (r) { return r.recording; });
+        var delay = recs.failures ? Math.min(REC_REFRESH_MS * recs.failures, 60000) : (busy ? REC_REFRESH_ACTIVE_MS : REC_REFRESH_MS);
+        recs.timer = setTimeout(refreshRecordings, delay);
+      });
+  }
+
+  function syncRecToggle() {
+    els.recToggle.setAttribute('aria-expanded', String(recs.open));
+    els.recBody.hidden = !recs.open;
+    els.recPanel.classList.toggle('collapsed', !recs.open);
+  }
+  els.recToggle.addEventListener('click', function () {
+    recs.open = !recs.open;
+    try { localStorage.setItem('liveGateway.recordingsOpen', recs.open ? '1' : '0'); } catch (e) { /* ignore */ }
+    syncRecToggle();
+    if (recs.open) refreshRecordings();
+  });
+  els.recMore.addEventListener('click', function () {
+    recs.showAll = !recs.showAll;
+    renderRecordings();
+  });
+  syncRecToggle();
+
+  var DOWNLOAD_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M12 4v11M7 10.5l5 5 5-5M5 19.5h14"/></svg>';
+
+  function buildRecordingItem(entry) {
+    var li = document.createElement('li');
+    li.className = 'rec-item';
+    li.dataset.name = entry.name;
+    li.setAttribute('data-testid', 'recording-item');
+    li.innerHTML =
+      '<span class="rec-thumb" aria-hidden="true"><svg viewBox="0 0 24 24" focusable="false"><path d="M9 7.5v9l7-4.5z"/></svg></span>' +
+      '<span class="rec-main">' +
+      '  <span class="rec-title"><span class="rec-stream"></span><span class="rec-badge" data-testid="recording-live" hidden>REC</span></span>' +
+      '  <span class="rec-meta"><time class="rec-time"></time><span class="rec-sep" aria-hidden="true"> · </span><span class="rec-dur"></span><span class="rec-sep" aria-hidden="true"> · </span><span class="rec-size"></span></span>' +
+      '</span>' +
+      '<span class="rec-actions">' +
+      '  <a class="btn btn-sm rec-play" data-testid="recording-play">Play</a>' +
+      '  <a class="icon-link rec-download" data-testid="recording-download" download>' + DOWNLOAD_ICON + '</a>' +
+      '</span>';
+    var rec = LG.parseRecording(entry.name);
+    var play = li.querySelector('.rec-play');
+    play.href = recordingPageUrl(rec.name);
+    play.addEventListener('click', function (e) {
+      if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return; // new tab etc.
+      e.preventDefault();
+      playRecording(rec.name);
+    });
+    li.querySelector('.rec-download').href = LG.recordingUrl(rec.name, { base: LG.baseUrl, params: signed, download: true });
+    li.querySelector('.rec-download').setAttribute('download', rec.file);
+    var time = li.querySelector('.rec-time');
+    if (rec.startedAt) time.dateTime = rec.startedAt.toISOString();
+    time.textContent = fmtStart(rec.startedAt);
+    li.querySelector('.rec-stream').textContent = rec.stream;
+    return li;
+  }
+
+  function renderRecordings() {
+    els.recPanel.hidden = recs.disabled || recs.ok !== true;
+    if (els.recPanel.hidden) return;
+    var all = recs.list;
+    var shown = recs.showAll ? all : all.slice(0, REC_LIMIT);
+    var list = els.recList;
+    var existing = {};
+    Array.prototype.forEach.call(list.children, function (li) { existing[li.dataset.name] = li; });
+    var seen = {};
+    shown.forEach(function (entry, i) {
+      seen[entry.name] = true;
+      var li = existing[entry.name] || buildRecordingItem(entry);
+      if (list.children[i] !== li) list.insertBefore(li, list.children[i] || null);
+      var rec = LG.parseRecording(entry.name);
+      var writing = !!entry.recording;
+      li.dataset.recording = String(writing);
+      li.querySelector('.rec-badge').hidden = !writing;
+      li.querySelector('.rec-badge').title = writing ? 'Still being recorded' : '';
+      setText(li.querySelector('.rec-dur'), fmtDuration(entry.duration));
+      setText(li.querySelector('.rec-size'), fmtBytes(entry.bytes));
+      var current = !!page.recording && page.recording.name === entry.name;
+      li.classList.toggle('selected', current);
+      var play = li.querySelector('.rec-play');
+      if (current) play.setAttribute('aria-current', 'true'); else play.removeAttribute('aria-current');
+      var what = rec.stream + ', recorded ' + fmtStart(rec.startedAt) + ', ' + fmtDuration(entry.duration) +
+        (writing ? ', still recording' : '');
+      play.setAttribute('aria-label', 'Play ' + what);
+      var dl = li.querySelector('.rec-download');
+      dl.setAttribute('aria-label', 'Download ' + what + ' (' + fmtBytes(entry.bytes) + ')');
+      dl.title = 'Download (' + fmtBytes(entry.bytes) + ')';
+    });
+    Object.keys(existing).forEach(function (name) {
+      if (!seen[name]) list.removeChild(existing[name]);
+    });
+    var n = all.length;
+    setText(els.recCount, String(n));
+    els.recCount.setAttribute('aria-label', n + (n === 1 ? ' recording' : ' recordings'));
+    els.recEmpty.hidden = n > 0;
+    els.recMore.hidden = n <= REC_LIMIT;
+    setText(els.recMore, recs.showAll ? 'Show fewer' : 'Show all ' + n + ' recordings');
   }
 
   // ---------------------------------------------------------------------------
@@ -321,14 +563,21 @@
     name = LG.normalizeStream(name);
     if (!name) return;
     if (explicit) page.explicit = true;
+    if (page.recording) {
+      // leave the recording for the live stream
+      stopPlayer();
+      page.recording = null;
+    }
     if (name === page.selected && page.player) {
       if (page.player.state !== 'playing') page.player.reconnect();
       return;
     }
+    if (name !== page.selected) page.rewind = 0; // another stream starts live
     page.selected = name;
     if (explicit) updateLocation();
     renderList();
     renderShare();
+    renderRecordings();
     startPlayer();
   }
 
@@ -340,10 +589,25 @@
     window.__player = null;
   }
 
+  /** Live stream or recording: what the page chrome around the video shows. */
+  function syncMode() {
+    var rec = !!page.recording;
+    els.wrap.dataset.mode = rec ? 'recording' : 'live';
+    els.protoGroup.hidden = rec;
+    els.video.setAttribute('aria-label', rec ? 'Recorded video' : 'Live video');
+    setText(els.latencyLabel, rec ? 'Position' : (page.rewind > 0 ? 'Buffer' : 'Latency (buffer)'));
+    setText(els.uptimeLabel, rec ? 'Recorded' : 'Uptime');
+    var liveLabel = page.rewind > 0 ? 'Go live' : 'Jump to live edge';
+    els.btnLive.setAttribute('aria-label', liveLabel);
+    els.btnLive.title = liveLabel;
+    renderDvr();
+  }
+
   function startPlayer() {
     stopPlayer();
     hideNotice();
     page.blockedBySupport = null;
+    syncMode();
     var name = page.selected;
     if (!name) return;
     setText(els.title, name);
@@ -357,6 +621,7 @@
       proto: page.proto,
       base: LG.baseUrl,
       params: signed,
+      rewind: page.rewind,
       onStatus: onStatus
     };
     if (!support.mse) {
@@ -376,6 +641,145 @@
       showNotice(support.message, false);
     }
     page.player = LG.createPlayer(els.video, opts);
+    window.__player = page.player;
+  }
+
+  // ---------------------------------------------------------------------------
+  // Rewind (DVR)
+  // ---------------------------------------------------------------------------
+  function fmtBehind(sec) {
+    sec = Math.max(0, Math.round(sec));
+    return '\u2212' + (sec < 100 ? sec + ' s' : fmtDuration(sec));
+  }
+
+  function rewindAvailable() {
+    var info = page.selected ? findStream(page.selected) : null;
+    return info ? Math.max(0, Math.floor(info.rewindSeconds || 0)) : 0;
+  }
+
+  /** How far behind live the viewer is now (seconds), or 0 at the live edge. */
+  function behindNow() {
+    if (page.rewind <= 0) return 0;
+    var st = page.player && page.player.kind === 'live' ? page.player.stats() : null;
+    return st && st.behindLive ? st.behindLive : page.rewind;
+  }
+
+  function setRewind(seconds) {
+    seconds = LG.normalizeRewind(seconds);
+    if (!page.selected || page.recording) return;
+    if (seconds <= 0) { goLive(); return; }
+    var avail = rewindAvailable();
+    if (avail > 0) seconds = Math.min(seconds, avail);
+    page.rewind = seconds;
+    updateLocation();
+    if (page.player && page.player.kind === 'live') page.player.setRewind(seconds);
+    else startPlayer();
+    syncMode();
+    announce('Watching ' + seconds + ' seconds behind live');
+  }
+
+  function goLive() {
+    if (page.rewind <= 0) return;
+    page.rewind = 0;
+    updateLocation();
+    if (page.player && page.player.kind === 'live') page.player.goLive();
+    else if (page.selected) startPlayer();
+    syncMode();
+    announce('Back to live');
+  }
+
+  function renderDvr() {
+    var live = !!page.selected && !page.recording;
+    var avail = live ? rewindAvailable() : 0;
+    var behind = live && page.rewind > 0;
+    els.dvr.hidden = !(live && (avail > 0 || behind));
+    if (els.dvr.hidden) return;
+    var values = [];
+    REWIND_STEPS.forEach(function (step) {
+      var v = Math.min(step, avail);
+      if (v >= 1 && values.indexOf(v) < 0) values.push(v);
+    });
+    var btns = els.dvrSteps.children;
+    while (btns.length > values.length) els.dvrSteps.removeChild(els.dvrSteps.lastChild);
+    values.forEach(function (v, i) {
+      var b = btns[i];
+      if (!b) {
+        b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'btn dvr-step';
+        b.setAttribute('data-testid', 'rewind-step');
+        b.addEventListener('click', function () { setRewind(Number(b.dataset.rewind)); });
+        els.dvrSteps.appendChild(b);
+      }
+      if (b.dataset.rewind !== String(v)) {
+        b.dataset.rewind = String(v);
+        b.textContent = fmtBehind(v);
+        b.setAttribute('aria-label', 'Watch ' + v + ' seconds behind live');
+        b.title = 'Go back ' + v + ' s';
+      }
+      b.setAttribute('aria-pressed', String(behind && page.rewind === v));
+    });
+    els.dvrBehind.hidden = !behind;
+    els.goLive.hidden = !behind;
+    els.dvrAtLive.hidden = behind;
+    if (behind) setText(els.dvrBehindValue, fmtBehind(behindNow()));
+  }
+
+  els.goLive.addEventListener('click', goLive);
+
+  // ---------------------------------------------------------------------------
+  // Recording playback (?recording=APP/KEY/FILE.flv)
+  // ---------------------------------------------------------------------------
+  function fmtStart(d) {
+    if (!(d instanceof Date) || isNaN(d.getTime())) return '—';
+    try {
+      return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+    } catch (e) {
+      return d.toISOString().replace('T', ' ').slice(0, 19);
+    }
+  }
+
+  function playRecording(name) {
+    var rec = LG.parseRecording(name);
+    if (!rec) return;
+    page.recording = rec;
+    page.selected = null;
+    page.explicit = true;
+    page.noAutoPick = true;
+    page.rewind = 0;
+    updateLocation();
+    renderList();
+    startRecording();
+    // bring the video into view on narrow screens, and keyboard focus to it
+    var r = els.stage.getBoundingClientRect();
+    if (r.top < 0 || r.top > window.innerHeight * 0.5) {
+      els.stage.scrollIntoView({ block: 'start', behavior: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    }
+    try { els.stage.focus({ preventScroll: true }); } catch (e) { /* ignore */ }
+  }
+
+  function startRecording() {
+    stopPlayer();
+    hideNotice();
+    page.blockedBySupport = null;
+    syncMode();
+    renderShare();
+    renderRecordings();
+    var rec = page.recording;
+    setText(els.title, rec.stream + ' \u00b7 recorded ' + fmtStart(rec.startedAt));
+    document.title = rec.stream + ' (recording) \u00b7 Live Gateway';
+    var support = LG.checkSupport({});
+    if (!support.mse) {
+      onStatus({ state: 'unsupported', message: support.message });
+      showNotice(support.message, false);
+      return;
+    }
+    page.player = LG.createRecordingPlayer(els.video, {
+      recording: rec.name,
+      base: LG.baseUrl,
+      params: signed,
+      onStatus: onStatus
+    });
     window.__player = page.player;
   }
 
@@ -399,10 +803,14 @@
     setText(els.status, s.message || s.state);
     els.wrap.dataset.state = s.state;
     var playing = s.state === 'playing';
-    els.veil.hidden = playing;
+    var rec = !!page.recording;
+    // a recording keeps the native controls usable when paused or at its end
+    els.veil.hidden = playing || (rec && (s.state === 'paused' || s.state === 'ended'));
     els.veilSpinner.hidden = !SPINNER_STATES[s.state];
     setText(els.veilText, s.message || s.state);
-    els.livePill.hidden = !playing;
+    els.livePill.hidden = !playing || rec || page.rewind > 0;
+    els.behindPill.hidden = !playing || rec || page.rewind <= 0;
+    els.vodPill.hidden = !rec || s.state === 'destroyed';
     renderStats();
   }
 
@@ -429,15 +837,41 @@
     }
   }
 
-  function renderStats() {
-    var p = page.player;
-    var info = page.selected ? findStream(page.selected) : null;
-    var st = p ? p.stats() : null;
+  function renderRecordingStats(st) {
+    var entry = findRecording(page.recording.name);
     stat('state', st ? st.state : page.status.state);
     statEls.state.dataset.state = st ? st.state : page.status.state;
-    stat('proto', page.selected ? protoLabel(page.proto) : null);
+    stat('proto', 'FLV file', 'HTTP, on demand');
+    var dur = st && st.duration ? st.duration : (entry ? entry.duration : 0);
+    stat('latency', st ? fmtDuration(st.currentTime) + ' / ' + (dur ? fmtDuration(dur) : '—') : null);
+    stat('resolution', st && st.videoWidth ? st.videoWidth + '×' + st.videoHeight : null);
+    var fps = st && st.fps && !st.paused ? st.fps.toFixed(st.fps < 10 ? 1 : 0) + ' fps' : (st && st.metadataFps ? Math.round(st.metadataFps) + ' fps' : null);
+    stat('fps', fps, st && st.metadataFps ? 'source ' + Math.round(st.metadataFps) + ' fps' : '');
+    var avg = entry && entry.duration > 0 ? entry.bytes * 8 / entry.duration : 0;
+    stat('bitrate', avg ? fmtBitrate(avg) : null, avg ? 'average · ' + fmtBytes(entry.bytes) : '');
+    stat('video', st && st.videoCodec ? LG.describeCodec(st.videoCodec) : null, st && st.videoCodec ? st.videoCodec : '');
+    stat('audio', st && st.audioCodec ? LG.describeCodec(st.audioCodec) : (st && st.hasAudio === false ? 'none' : null), st && st.audioCodec ? st.audioCodec : '');
+    stat('decoded', st ? fmtInt(st.decodedFrames) : null);
+    stat('dropped', st ? fmtInt(st.droppedFrames) : null, st && st.decodedFrames ? (100 * st.droppedFrames / st.decodedFrames).toFixed(1) + ' %' : '');
+    stat('viewers', null);
+    stat('uptime', fmtStart(page.recording.startedAt), entry && entry.recording ? 'still recording' : '');
+    els.hudLatency.hidden = true;
+    els.hudRes.hidden = !(st && st.videoHeight && st.state === 'playing');
+    if (!els.hudRes.hidden) setText(els.hudRes, st.videoHeight + 'p');
+  }
+
+  function renderStats() {
+    var p = page.player;
+    var st = p ? p.stats() : null;
+    if (page.recording) { renderRecordingStats(st); return; }
+    var info = page.selected ? findStream(page.selected) : null;
+    var rewinding = page.rewind > 0;
+    stat('state', st ? st.state : page.status.state);
+    statEls.state.dataset.state = st ? st.state : page.status.state;
+    stat('proto', page.selected ? protoLabel(page.proto) : null, page.selected && rewinding ? 'rewind ' + fmtBehind(page.rewind) : '');
     var live = st && (st.state === 'playing' || st.state === 'buffering');
-    stat('latency', live ? st.bufferedAhead.toFixed(2) + ' s' : null, live && st.playbackRate !== 1 ? 'catching up ×' + st.playbackRate : '');
+    stat('latency', live ? st.bufferedAhead.toFixed(2) + ' s' : null,
+      live && rewinding ? fmtBehind(behindNow()) + ' behind live' : (live && st.playbackRate !== 1 ? 'catching up ×' + st.playbackRate : ''));
     stat('resolution', st && st.videoWidth ? st.videoWidth + '×' + st.videoHeight : (info && info.video && info.video.width ? info.video.width + '×' + info.video.height : null));
     var declared = info && info.video && info.video.fps ? Math.round(info.video.fps) : (st && st.metadataFps ? Math.round(st.metadataFps) : null);
     var fps = live && st.fps ? st.fps.toFixed(st.fps < 10 ? 1 : 0) + ' fps' : null;
@@ -464,12 +898,17 @@
 
     // HUD on the video
     var showHud = !!live;
-    els.hudLatency.hidden = !showHud;
+    els.hudLatency.hidden = !showHud || rewinding;
     els.hudRes.hidden = !showHud || !st.videoHeight;
     if (showHud) {
       setText(els.hudLatency, st.bufferedAhead.toFixed(2) + ' s');
       els.hudLatency.classList.toggle('warn', st.bufferedAhead > 1);
       if (st.videoHeight) setText(els.hudRes, st.videoHeight + 'p' + (st.fps ? Math.round(st.fps) : ''));
+    }
+    if (rewinding) {
+      var behindText = fmtBehind(behindNow());
+      setText(els.behindPill, behindText);
+      if (!els.dvr.hidden) setText(els.dvrBehindValue, behindText);
     }
   }
 
@@ -494,6 +933,8 @@
   syncMute();
 
   els.btnLive.addEventListener('click', function () {
+    if (page.recording) return;
+    if (page.rewind > 0) { goLive(); return; }
     if (page.player) page.player.jumpToLive();
   });
 
@@ -511,7 +952,9 @@
       els.video.webkitEnterFullscreen(); // iPhone
     }
   });
-  els.video.addEventListener('dblclick', function () { els.btnFs.click(); });
+  els.video.addEventListener('dblclick', function () {
+    if (!page.recording) els.btnFs.click(); // recordings: the native controls handle it
+  });
 
   // protocol switch
   function syncProto() {
@@ -525,7 +968,7 @@
       try { localStorage.setItem('liveGateway.proto', page.proto); } catch (e) { /* ignore */ }
       updateLocation();
       renderShare();
-      if (page.selected) startPlayer();
+      if (page.selected && !page.recording) startPlayer();
     });
   });
   syncProto();
@@ -591,15 +1034,29 @@
     else if (e.key === 'l') els.btnLive.click();
   });
 
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && recs.ok) refreshRecordings();
+  });
+
   // ---------------------------------------------------------------------------
   // Boot
   // ---------------------------------------------------------------------------
   renderShare();
-  if (page.selected) {
+  if (page.recording) {
+    startRecording(); // ?recording=APP/KEY/FILE.flv
+  } else if (recordingParam != null) {
+    var bad = 'The link names no valid recording (' + recordingParam.slice(0, 200) + '). Pick one under Recordings, or a live stream.';
+    syncMode();
+    setText(els.title, 'Recording not found');
+    onStatus({ state: 'error', message: 'Invalid recording link' });
+    showNotice(bad, false);
+  } else if (page.selected) {
     setText(els.title, page.selected);
     startPlayer();  // URL parameter: start right away, don't wait for the API
   } else {
+    syncMode();
     onStatus({ state: 'idle', message: 'Waiting for a live stream…' });
   }
   refresh();
+  refreshRecordings();
 })();

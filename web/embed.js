@@ -1,4 +1,4 @@
-/* Chromeless embed page: embed.html?stream=APP/KEY[&proto=ws|http][&fit=cover][&muted=0] */
+/* Chromeless embed page: embed.html?stream=APP/KEY[&proto=ws|http][&rewind=SECONDS][&fit=cover][&muted=0] */
 (function () {
   'use strict';
   var LG = window.LiveGateway;
@@ -52,6 +52,7 @@
     stream: stream,
     proto: proto,
     params: params,
+    rewind: LG.normalizeRewind(q.get('rewind')),
     onStatus: show
   });
 })();

@@ -153,6 +153,66 @@
     return new URL('api/streams', ensureSlash(new URL(base || DEFAULT_BASE, location.href).href)).href;
   }
 
+  /**
+   * A rewind offset in whole seconds (0 = live). Accepts numbers and strings;
+   * anything that is not a finite number ≥ 1 gives 0. Capped at 999999 (the server's limit).
+   */
+  function normalizeRewind(value) {
+    if (value == null || value === '') return 0;
+    var n = Number(value);
+    if (!isFinite(n) || n < 1) return 0;
+    return Math.min(999999, Math.floor(n));
+  }
+
+  // ---------------------------------------------------------------------------
+  // Recordings (files written by the gateway's recorder)
+  // ---------------------------------------------------------------------------
+  var SAFE_SEGMENT = '[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}';
+  var RECORDING_RE = new RegExp('^(' + SAFE_SEGMENT + ')/(' + SAFE_SEGMENT + ')/(\\d{8}-\\d{6}(?:-\\d{1,4})?\\.flv)$');
+
+  /**
+   * Validate a recording name `APP/KEY/YYYYMMDD-HHMMSS[-N].flv`.
+   * @returns {{app: string, key: string, file: string, name: string, stream: string, startedAt: Date|null}|null}
+   */
+  function parseRecording(name) {
+    var m = RECORDING_RE.exec(String(name || '').trim());
+    if (!m || m[1].indexOf('..') >= 0 || m[2].indexOf('..') >= 0) return null;
+    var d = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(m[3]);
+    var at = new Date(Date.UTC(+d[1], +d[2] - 1, +d[3], +d[4], +d[5], +d[6]));
+    return {
+      app: m[1], key: m[2], file: m[3],
+      name: m[1] + '/' + m[2] + '/' + m[3],
+      stream: m[1] + '/' + m[2],
+      startedAt: isNaN(at.getTime()) ? null : at
+    };
+  }
+
+  /**
+   * The URL of a recording file (each path segment encoded).
+   * @param {string} name `APP/KEY/FILE.flv`
+   * @param {{base?: string, params?: object, download?: boolean}} [opts]
+   * @returns {string|null} null when the name is not a valid recording name
+   */
+  function recordingUrl(name, opts) {
+    opts = opts || {};
+    var rec = parseRecording(name);
+    if (!rec) return null;
+    var base = ensureSlash(new URL(opts.base || DEFAULT_BASE, location.href).href);
+    var u = new URL('recordings/' + [rec.app, rec.key, rec.file].map(encodeURIComponent).join('/'), base);
+    var params = opts.params || {};
+    Object.keys(params).forEach(function (k) {
+      if (params[k] != null && params[k] !== '') u.searchParams.set(k, params[k]);
+    });
+    var href = u.href;
+    // `?download` (no value) makes the server answer with Content-Disposition: attachment.
+    if (opts.download) href += (u.search ? '&' : '?') + 'download';
+    return href;
+  }
+
+  function recordingsApiUrl(base) {
+    return new URL('api/recordings', ensureSlash(new URL(base || DEFAULT_BASE, location.href).href)).href;
+  }
+
   // ---------------------------------------------------------------------------
   // Codec support
   // ---------------------------------------------------------------------------
@@ -321,6 +381,9 @@
    * @param {boolean} [options.hasVideo]
    * @param {object} [options.mpegtsConfig] overrides for the mpegts.js config
    * @param {string} [options.mpegtsUrl] where to load mpegts.js from
+   * @param {number} [options.rewind=0] start this many seconds behind live (needs rewind on the
+   *   server, `--rewind-seconds`). The player then never chases the live edge; reconnects come
+   *   back at the same offset. Change it later with `setRewind(seconds)` or `goLive()`.
    */
   function createPlayer(video, options) {
     if (!video || typeof video.play !== 'function') {
@@ -337,8 +400,8 @@
     }
     var proto = normalizeProto(opts.proto) || 'ws';
     var base = opts.base || DEFAULT_BASE;
-    var urls = buildUrls(stream, { base: base, params: opts.params });
-    var url = proto === 'ws' ? urls.ws : urls.http;
+    var rewind = normalizeRewind(opts.rewind != null ? opts.rewind : (opts.params || {}).rewind);
+    var url = streamUrl();
     var onStatus = typeof opts.onStatus === 'function' ? opts.onStatus : null;
 
     // The demo and embed pages want muted inline autoplay; make sure of it.
@@ -370,6 +433,33 @@
     var reconnects = 0;
     var fpsSample = { t: 0, frames: 0, fps: 0 };
     var bitrateSample = { t: 0, bytes: 0, bps: 0 };
+    // Rewind sessions: how much the playhead fell behind wall-clock time since
+    // the first picture (stalls add to the distance from live).
+    var behindRef = null;        // { t: wall ms, ct: currentTime } at the first 'playing'
+
+    /** The stream URL for the current protocol and rewind offset. */
+    function streamUrl() {
+      var params = {};
+      var extra = opts.params || {};
+      Object.keys(extra).forEach(function (k) { params[k] = extra[k]; });
+      if (rewind > 0) params.rewind = String(rewind);
+      else delete params.rewind;
+      var urls = buildUrls(stream, { base: base, params: params });
+      return proto === 'ws' ? urls.ws : urls.http;
+    }
+
+    function behindLive() {
+      if (rewind <= 0) return 0;
+      if (!behindRef) return rewind;
+      var wall = (now() - behindRef.t) / 1000;
+      var played = (video.currentTime || 0) - behindRef.ct;
+      return rewind + Math.max(0, wall - played);
+    }
+
+    function playingMessage() {
+      return 'Playing ' + stream + ' (' + protoLabel() + ')' +
+        (rewind > 0 ? ' · ' + rewind + ' s behind live' : '');
+    }
 
     function now() { return (global.performance && performance.now) ? performance.now() : Date.now(); }
 
@@ -449,6 +539,17 @@
       var cfg = {};
       Object.keys(LOW_LATENCY_CONFIG).forEach(function (k) { cfg[k] = LOW_LATENCY_CONFIG[k]; });
       if (opts.mpegtsConfig) Object.keys(opts.mpegtsConfig).forEach(function (k) { cfg[k] = opts.mpegtsConfig[k]; });
+      if (rewind > 0) {
+        // Behind live on purpose: the server feeds at real-time pace from the
+        // rewind window, so never chase (that would jump to the end of the
+        // buffer, then starve) and never speed up.
+        cfg.liveBufferLatencyChasing = false;
+        cfg.liveBufferLatencyChasingOnPaused = false;
+        cfg.liveSync = false;
+      }
+      url = streamUrl();
+      mds.url = url;
+      behindRef = null;
 
       mediaInfo = null;
       bitrateSample = { t: now(), bytes: 0, bps: 0 };
@@ -481,7 +582,8 @@
       p.on(E.LOADING_COMPLETE, later(onEnded));
       p.on(E.MEDIA_INFO, later(onMediaInfo));
       p.on(E.STATISTICS_INFO, later(onStatistics));
-      setState('connecting', 'Connecting to ' + stream + ' (' + protoLabel() + ')…');
+      setState('connecting', 'Connecting to ' + stream + ' (' + protoLabel() + ')' +
+        (rewind > 0 ? ', ' + rewind + ' s behind live' : '') + '…');
       try {
         p.attachMediaElement(video);
         p.load();
@@ -697,7 +799,8 @@
       if (destroyed || !active) return;
       everPlayed = true;
       retryDelay = opts.retryMinMs;
-      setState('playing', 'Playing ' + stream + ' (' + protoLabel() + ')');
+      if (rewind > 0 && !behindRef) behindRef = { t: now(), ct: video.currentTime || 0 };
+      setState('playing', playingMessage());
     }
     function onWaiting() {
       if (destroyed || !active) return;
@@ -725,8 +828,22 @@
       jumpToLive();
     }
 
+    /** Start over at another rewind offset (0 = live). */
+    function setRewind(seconds) {
+      if (destroyed) return;
+      rewind = normalizeRewind(seconds);
+      url = streamUrl();
+      retryDelay = opts.retryMinMs;
+      connect();
+    }
+
     function jumpToLive() {
       if (!mp || !active) return false;
+      if (rewind > 0) {
+        // The end of the buffer is not live while rewinding (use goLive()).
+        if (video.paused && (state === 'playing' || state === 'buffering')) tryPlay();
+        return false;
+      }
       var b = video.buffered;
       if (!b || !b.length) return false;
       var end = b.end(b.length - 1);
@@ -773,7 +890,7 @@
         return;
       }
       if (state === 'buffering' && !video.paused && bufferedAheadOf(video) > 0.1 && video.readyState >= 3) {
-        setState('playing', 'Playing ' + stream + ' (' + protoLabel() + ')');
+        setState('playing', playingMessage());
       }
       // Paused in a background tab: the buffer only grows. Disconnect and
       // reconnect when the tab is visible again.
@@ -838,7 +955,9 @@
           paused: video.paused,
           muted: video.muted,
           reconnects: reconnects,
-          retryInMs: retryAt ? Math.max(0, retryAt - Date.now()) : null
+          retryInMs: retryAt ? Math.max(0, retryAt - Date.now()) : null,
+          rewind: rewind,
+          behindLive: Math.round(behindLive() * 10) / 10
         };
       },
       /** Reconnect now (skips any pending backoff). */
@@ -847,8 +966,14 @@
         retryDelay = opts.retryMinMs;
         connect();
       },
-      /** Jump to the live edge; returns true if it seeked. */
+      /** Jump to the live edge of the buffer; returns true if it seeked (never while rewinding). */
       jumpToLive: function () { return jumpToLive(); },
+      /** Reconnect `seconds` behind live (0 = live). */
+      setRewind: function (seconds) { setRewind(seconds); },
+      /** Leave a rewind session: reconnect at the live edge. */
+      goLive: function () { setRewind(0); },
+      kind: 'live',
+      get rewind() { return rewind; },
       get state() { return state; },
       get stream() { return stream; },
       get proto() { return proto; },
@@ -858,9 +983,268 @@
     return handle;
   }
 
+  // ---------------------------------------------------------------------------
+  // Recording (VOD) player
+  // ---------------------------------------------------------------------------
+  /**
+   * Play a recording file the gateway wrote, as on-demand video: the browser's
+   * own controls, seeking within what is loaded, no live low-latency settings
+   * and no reconnects.
+   * @param {HTMLVideoElement} video
+   * @param {object} options
+   * @param {string} options.recording `APP/KEY/YYYYMMDD-HHMMSS[-N].flv`
+   * @param {string} [options.base] gateway base URL (default: the directory player.js was loaded from)
+   * @param {object} [options.params] extra query parameters for the file URL, e.g. {exp, sig}
+   * @param {(status: {state: string, message: string, recording: string, url: string, detail?: string}) => void} [options.onStatus]
+   * @param {boolean} [options.controls=true] show the browser's native video controls
+   * @param {object} [options.mpegtsConfig] overrides for the mpegts.js config ({ enableWorker: false })
+   * @param {string} [options.mpegtsUrl] where to load mpegts.js from
+   */
+  function createRecordingPlayer(video, options) {
+    if (!video || typeof video.play !== 'function') {
+      throw new TypeError('LiveGateway.createRecordingPlayer: first argument must be a <video> element');
+    }
+    options = options || {};
+    var rec = parseRecording(options.recording);
+    if (!rec) {
+      throw new TypeError('LiveGateway.createRecordingPlayer: options.recording must look like "APP/KEY/YYYYMMDD-HHMMSS.flv"');
+    }
+    var url = recordingUrl(rec.name, { base: options.base, params: options.params });
+    var onStatus = typeof options.onStatus === 'function' ? options.onStatus : null;
+    var hadControls = video.controls;
+    if (options.controls !== false) video.controls = true;
+    video.playsInline = true;
+    video.setAttribute('playsinline', '');
+    video.autoplay = true;
+
+    var destroyed = false;
+    var mpegtsLib = null;
+    var mp = null;
+    var generation = 0;
+    var state = 'idle';
+    var message = '';
+    var detail = '';
+    var mediaInfo = null;
+    var fps = { t: 0, frames: 0, fps: 0 };
+    var tickTimer = 0;
+
+    function now() { return (global.performance && performance.now) ? performance.now() : Date.now(); }
+
+    function setState(s, msg, extra) {
+      var changed = s !== state || msg !== message;
+      state = s;
+      message = msg || '';
+      detail = (extra && extra.detail) || '';
+      if (!changed || !onStatus) return;
+      var st = { state: state, message: message, recording: rec.name, stream: rec.stream, url: url };
+      if (detail) st.detail = detail;
+      try { onStatus(st); } catch (e) { setTimeout(function () { throw e; }); }
+    }
+
+    function quality() {
+      if (typeof video.getVideoPlaybackQuality === 'function') {
+        var q = video.getVideoPlaybackQuality();
+        return { total: q.totalVideoFrames || 0, dropped: q.droppedVideoFrames || 0 };
+      }
+      return { total: video.webkitDecodedFrameCount || 0, dropped: video.webkitDroppedFrameCount || 0 };
+    }
+
+    function duration() {
+      if (isFinite(video.duration) && video.duration > 0) return video.duration;
+      if (mediaInfo && mediaInfo.duration) return mediaInfo.duration / 1000;
+      return 0;
+    }
+
+    function teardown() {
+      generation++;
+      var p = mp;
+      mp = null;
+      if (!p) return;
+      try { p.pause(); } catch (e) { /* ignore */ }
+      try { p.unload(); } catch (e) { /* ignore */ }
+      try { p.detachMediaElement(); } catch (e) { /* ignore */ }
+      try { p.destroy(); } catch (e) { /* ignore */ }
+    }
+
+    function load() {
+      if (destroyed) return;
+      teardown();
+      if (!mpegtsLib) {
+        setState('loading', 'Loading player…');
+        loadMpegts(options.mpegtsUrl).then(function (m) {
+          if (destroyed) return;
+          mpegtsLib = m;
+          load();
+        }, function (err) {
+          if (destroyed) return;
+          setState('error', 'Could not load the player library (mpegts.js).', { detail: String(err && err.message || err) });
+        });
+        return;
+      }
+      var features = getFeatures(mpegtsLib);
+      if (!mseClass() || (features && !features.msePlayback)) {
+        setState('unsupported', 'This browser cannot play FLV: it has no Media Source Extensions with H.264 support.');
+        return;
+      }
+      var cfg = { enableWorker: false };
+      if (options.mpegtsConfig) Object.keys(options.mpegtsConfig).forEach(function (k) { cfg[k] = options.mpegtsConfig[k]; });
+      var gen = generation;
+      mediaInfo = null;
+      fps = { t: now(), frames: quality().total, fps: 0 };
+      var p;
+      try {
+        p = mpegtsLib.createPlayer({ type: 'flv', url: url, isLive: false }, cfg);
+      } catch (e) {
+        setState('error', 'Could not start the player.', { detail: String(e && e.message || e) });
+        return;
+      }
+      mp = p;
+      var E = mpegtsLib.Events;
+      function later(fn) {
+        return function () {
+          var args = arguments;
+          Promise.resolve().then(function () { if (gen === generation && !destroyed) fn.apply(null, args); });
+        };
+      }
+      p.on(E.ERROR, later(onError));
+      p.on(E.MEDIA_INFO, later(function (mi) { mediaInfo = mi; }));
+      setState('loading', 'Loading recording ' + rec.name + '…');
+      try {
+        p.attachMediaElement(video);
+        p.load();
+      } catch (e) {
+        onError('OtherError', 'Exception', { msg: String(e && e.message || e) });
+        return;
+      }
+      tryPlay();
+    }
+
+    function tryPlay() {
+      var r;
+      try { r = video.play(); } catch (e) { return; }
+      if (r && typeof r.catch === 'function') {
+        r.catch(function (err) {
+          if (destroyed || !err) return;
+          if (err.name === 'NotAllowedError') {
+            if (!video.muted) { video.muted = true; tryPlay(); }
+            else setState('paused', 'Press play to watch the recording.');
+          }
+        });
+      }
+    }
+
+    function onError(type, det, info) {
+      var msg = (info && (info.msg || info.message)) || '';
+      var code = info && info.code;
+      var ED = mpegtsLib.ErrorDetails;
+      teardown();
+      if (det === ED.NETWORK_STATUS_CODE_INVALID && (code === 401 || code === 403)) {
+        setState('forbidden', 'Access denied (HTTP ' + code + '). The link may have expired or the signature is invalid.');
+      } else if (det === ED.NETWORK_STATUS_CODE_INVALID && (code === 404 || code === 410)) {
+        setState('error', 'Recording ' + rec.name + ' was not found. It may have been deleted.', { detail: 'HTTP ' + code });
+      } else if (det === ED.MEDIA_CODEC_UNSUPPORTED || det === ED.MEDIA_FORMAT_UNSUPPORTED) {
+        setState('unsupported', 'This recording uses a codec the player cannot handle: ' + (msg || det) + '.');
+      } else {
+        setState('error', 'Could not play the recording.', { detail: type + ' / ' + det + (msg ? ': ' + msg : '') + (code ? ' (' + code + ')' : '') });
+      }
+    }
+
+    function label() { return 'recording ' + rec.name; }
+    function onPlaying() { if (!destroyed && mp) setState('playing', 'Playing ' + label()); }
+    function onPause() { if (!destroyed && mp && !video.ended) setState('paused', 'Paused · ' + label()); }
+    function onWaiting() { if (!destroyed && mp && state === 'playing') setState('buffering', 'Buffering…'); }
+    function onEndedEvt() { if (!destroyed && mp) setState('ended', 'End of ' + label()); }
+    function onVideoError() {
+      if (destroyed || !mp) return;
+      var err = video.error;
+      if (!err) return;
+      teardown();
+      if (err.code === 4) setState('unsupported', 'This browser cannot decode this recording' + (err.message ? ' (' + err.message + ')' : '') + '.');
+      else setState('error', 'Could not play the recording.', { detail: err.message || 'media error ' + err.code });
+    }
+
+    function tick() {
+      var t = now();
+      var q = quality();
+      var dt = (t - fps.t) / 1000;
+      if (q.total < fps.frames || video.paused) { fps.frames = q.total; fps.t = t; }
+      else if (dt >= 2) { fps.fps = Math.max(0, (q.total - fps.frames) / dt); fps.frames = q.total; fps.t = t; }
+      if (state === 'buffering' && !video.paused && video.readyState >= 3) onPlaying();
+    }
+
+    video.addEventListener('playing', onPlaying);
+    video.addEventListener('pause', onPause);
+    video.addEventListener('waiting', onWaiting);
+    video.addEventListener('ended', onEndedEvt);
+    video.addEventListener('error', onVideoError);
+    tickTimer = setInterval(tick, 500);
+    load();
+
+    return {
+      kind: 'recording',
+      /** Stop playback and remove every listener, timer and connection. */
+      destroy: function () {
+        if (destroyed) return;
+        clearInterval(tickTimer);
+        teardown();
+        video.removeEventListener('playing', onPlaying);
+        video.removeEventListener('pause', onPause);
+        video.removeEventListener('waiting', onWaiting);
+        video.removeEventListener('ended', onEndedEvt);
+        video.removeEventListener('error', onVideoError);
+        video.controls = hadControls;
+        setState('destroyed', 'Stopped');
+        destroyed = true;
+        onStatus = null;
+      },
+      /** A snapshot of the playback statistics. */
+      stats: function () {
+        var q = quality();
+        var mi = mediaInfo || {};
+        return {
+          state: state,
+          message: message,
+          detail: detail,
+          recording: rec.name,
+          stream: rec.stream,
+          url: url,
+          decodedFrames: q.total,
+          droppedFrames: q.dropped,
+          currentTime: video.currentTime || 0,
+          duration: Math.round(duration() * 1000) / 1000,
+          bufferedAhead: mp ? bufferedAheadOf(video) : 0,
+          videoWidth: video.videoWidth || 0,
+          videoHeight: video.videoHeight || 0,
+          fps: Math.round(fps.fps * 10) / 10,
+          metadataFps: mi.fps || null,
+          videoCodec: mi.videoCodec || null,
+          audioCodec: mi.audioCodec || null,
+          hasAudio: mi.hasAudio != null ? !!mi.hasAudio : null,
+          hasVideo: mi.hasVideo != null ? !!mi.hasVideo : null,
+          playbackRate: video.playbackRate,
+          paused: video.paused,
+          ended: video.ended,
+          muted: video.muted
+        };
+      },
+      /** Load the file again from the start (after an error). */
+      reload: function () { load(); },
+      get state() { return state; },
+      get recording() { return rec.name; },
+      get stream() { return rec.stream; },
+      get url() { return url; },
+      get video() { return video; }
+    };
+  }
+
   global.LiveGateway = {
     version: VERSION,
     createPlayer: createPlayer,
+    createRecordingPlayer: createRecordingPlayer,
+    parseRecording: parseRecording,
+    recordingUrl: recordingUrl,
+    recordingsApiUrl: recordingsApiUrl,
+    normalizeRewind: normalizeRewind,
     buildUrls: buildUrls,
     apiUrl: apiUrl,
     checkSupport: checkSupport,
