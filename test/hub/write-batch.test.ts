@@ -6,18 +6,18 @@ import { FakeSink, avcInter } from './fixtures.js';
 
 /** A sink that records cork/uncork calls between its writes. */
 class CorkSink extends FakeSink {
-  readonly log: string[] = [];
+  readonly calls: string[] = [];
   corks = 0;
   cork(): void {
     this.corks++;
-    this.log.push('cork');
+    this.calls.push('cork');
   }
   uncork(): void {
-    this.log.push('uncork');
+    this.calls.push('uncork');
   }
   override write(tag: MediaTag): void {
     super.write(tag);
-    this.log.push('write');
+    this.calls.push('write');
   }
 }
 
@@ -36,16 +36,16 @@ describe('write batching', () => {
     runBatched(() => {
       for (let i = 1; i <= 3; i++) for (const sub of subs) sub.deliver(tag(i));
     });
-    for (const s of sinks) expect(s.log).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
+    for (const s of sinks) expect(s.calls).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
     // A second batch corks again.
     runBatched(() => subs[0]!.deliver(tag(4)));
-    expect(sinks[0]!.log.slice(5)).toEqual(['cork', 'write', 'uncork']);
+    expect(sinks[0]!.calls.slice(5)).toEqual(['cork', 'write', 'uncork']);
   });
 
   it('writes outside a batch go straight through, uncorked', () => {
     const sink = new CorkSink();
     new Subscriber(sink, LIMITS, () => {}).deliver(tag(1));
-    expect(sink.log).toEqual(['write']);
+    expect(sink.calls).toEqual(['write']);
   });
 
   it('nested batches flush once, at the outermost end', () => {
@@ -54,9 +54,9 @@ describe('write batching', () => {
     runBatched(() => {
       sub.deliver(tag(1));
       runBatched(() => sub.deliver(tag(2)));
-      expect(sink.log).toEqual(['cork', 'write', 'write']);
+      expect(sink.calls).toEqual(['cork', 'write', 'write']);
     });
-    expect(sink.log.at(-1)).toBe('uncork');
+    expect(sink.calls.at(-1)).toBe('uncork');
   });
 
   it('with a merge window, writes from several reads share one uncork after the window', () => {
@@ -67,9 +67,9 @@ describe('write batching', () => {
     runBatched(() => sub.deliver(tag(1)));
     vi.advanceTimersByTime(10);
     runBatched(() => sub.deliver(tag(2)));
-    expect(sink.log).toEqual(['cork', 'write', 'write']);
+    expect(sink.calls).toEqual(['cork', 'write', 'write']);
     vi.advanceTimersByTime(25);
-    expect(sink.log).toEqual(['cork', 'write', 'write', 'uncork']);
+    expect(sink.calls).toEqual(['cork', 'write', 'write', 'uncork']);
     expect(sink.corks).toBe(1);
   });
 });
