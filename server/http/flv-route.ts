@@ -53,7 +53,8 @@ export class HttpFlvSink implements Sink {
   }
 
   get bufferedBytes(): number {
-    return this.#res.writableLength;
+    // The socket's count is a field read; ServerResponse.writableLength walks its buffers (hot path).
+    return this.#res.socket?.writableLength ?? this.#res.writableLength;
   }
 
   begin(hasAudio: boolean, hasVideo: boolean): void {

@@ -45,11 +45,11 @@ const SEED = env['FUZZ_SEED'] !== undefined && env['FUZZ_SEED'] !== '' ? Number(
 const REPORT = env['FUZZ_REPORT'];
 
 /** One fast-check property as one test: `ciRuns` cases in CI, FUZZ_RUNS / FUZZ_SECONDS under `npm run fuzz`. */
-function property(name: string, ciRuns: number, prop: fc.IRawProperty<never, false> | fc.IRawProperty<any, false>): void {
+function property(name: string, ciRuns: number, prop: fc.IRawProperty<any, boolean>): void {
   const timeout = SECONDS !== undefined ? SECONDS * 1000 + 120_000 : 60_000;
-  it(name, () => {
+  it(name, async () => {
     const started = performance.now();
-    const details = fc.check(prop, {
+    const details = await fc.check(prop, {
       numRuns: RUNS ?? ciRuns,
       ...(SECONDS !== undefined ? { interruptAfterTimeLimit: SECONDS * 1000, markInterruptAsFailure: false } : {}),
       ...(SEED !== undefined ? { seed: SEED } : {}),
@@ -581,6 +581,34 @@ describe('hostile input: property fuzzing', () => {
         expectSaneEnd(session, transport);
         expectHubConsistent(hub, [session]);
         session.close('end of case');
+        expect(hub.streams.size).toBe(0);
+      } finally {
+        hub.close();
+      }
+    }),
+  );
+
+  property(
+    'an RtmpSession with an asynchronous access check, fed a mutated real publish, holds or drops early media and keeps the hub consistent',
+    500,
+    fc.asyncProperty(fc.boolean(), baseArb, mutationsArb, cutsArb, fc.array(fc.boolean(), { maxLength: 9 }), async (allow, base, mutations, cuts, pauses) => {
+      const hub = new Hub({}, log);
+      const transport = new NullTransport();
+      const access = async (): Promise<string | null> => (allow ? null : 'denied by the test');
+      const session = new RtmpSession(transport, { hub, log, access });
+      try {
+        // pieces arrive with the access check sometimes still pending, sometimes answered
+        const parts = pieces(mutate(base, mutations), cuts);
+        for (let i = 0; i < parts.length; i++) {
+          session.receive(parts[i]!);
+          if (pauses[i] === true) await new Promise((r) => setImmediate(r));
+        }
+        await new Promise((r) => setImmediate(r));
+        expectSaneEnd(session, transport);
+        expectHubConsistent(hub, [session]);
+        if (!allow) expect(hub.streams.size).toBe(0);
+        session.close('end of case');
+        await new Promise((r) => setImmediate(r));
         expect(hub.streams.size).toBe(0);
       } finally {
         hub.close();

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAmf0 } from '../../server/amf/amf0.js';
 import type { AmfObject, AmfValue } from '../../server/amf/types.js';
@@ -325,3 +326,50 @@ describe('stream limits', () => {
   });
 });
 
+describe('hostile viewers', () => {
+  it('a viewer sending an oversized WebSocket frame is closed with 1009, and another viewer keeps receiving', async () => {
+    const { gw } = await gateway({});
+    const pub = await rawPublisher(gw, 'ws');
+    await waitFor('stream ready', () => gw.hub.get('live/ws')?.ready === true);
+    const good = wsViewer(gw.wsUrl('/live/ws.flv'));
+    viewers.push(good);
+    await waitFor('good viewer started', () => good.flv.tags.length > 0);
+    const bad = new WebSocket(gw.wsUrl('/live/ws.flv'));
+    bad.on('error', () => {});
+    await new Promise((r) => bad.once('open', r));
+    await waitFor('two viewers', () => gw.hub.viewersByProtocol(gw.hub.get('live/ws')!).ws === 2);
+    const code = new Promise<number>((r) => bad.once('close', (c) => r(c)));
+    bad.send(Buffer.alloc(256 * 1024));
+    expect(await code).toBe(1009);
+    await waitFor('bad viewer removed', () => gw.hub.viewersByProtocol(gw.hub.get('live/ws')!).ws === 1);
+    const before = good.flv.tags.length;
+    pub.send({ csid: 6, type: 9, streamId: 1, timestamp: 40, payload: AVC_KEY });
+    await waitFor('good viewer still receiving', () => good.flv.tags.length > before);
+    expect(good.flv.error).toBeNull();
+  });
+
+  it('garbage on the HTTP port gets 400 or a closed connection, and the gateway keeps serving', async () => {
+    const { gw } = await gateway({});
+    const garbage = [
+      Buffer.from('\x00\x01\x02\xff\xfe\r\n\r\n', 'latin1'),
+      Buffer.from('GET / HTTP/9.9\r\n\r\n'),
+      Buffer.from(`GET /${'a'.repeat(100_000)} HTTP/1.1\r\nHost: x\r\n\r\n`),
+      Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'),
+      Buffer.from('GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\nzz\r\n'),
+      Buffer.from('GET /live/x.flv HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 99\r\n\r\n'),
+    ];
+    for (const g of garbage) {
+      const answer = await new Promise<string>((resolve) => {
+        const s = net.connect(gw.httpPort, '127.0.0.1');
+        let out = '';
+        s.on('data', (d: Buffer) => (out += d.toString('latin1')));
+        s.on('error', () => {});
+        s.on('close', () => resolve(out));
+        s.setTimeout(5_000, () => s.destroy());
+        s.write(g);
+      });
+      expect(answer === '' || /^HTTP\/1\.1 (400|404|413|426|431) /.test(answer), JSON.stringify(answer.slice(0, 60))).toBe(true);
+    }
+    expect((await fetch(gw.httpUrl('/api/health'))).status).toBe(200);
+  });
+});
