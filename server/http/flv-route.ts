@@ -1,6 +1,7 @@
 // HTTP-FLV: `GET /APP/KEY.flv` answers one endless chunked FLV response per
 // viewer. The response is a hub Sink; each tag's shared Buffer is written as is.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Hub } from '../hub/hub.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
@@ -44,9 +45,26 @@ export function parseRewindMs(query: URLSearchParams): number | null {
   return Math.round(Number(raw) * 1000);
 }
 
+/** One HTTP/1.1 chunk holding `data`: made once per tag and shared by every HTTP-FLV viewer. */
+export function httpChunkOf(data: Buffer): Buffer {
+  const size = Buffer.from(`${data.length.toString(16)}\r\n`, 'latin1');
+  const out = Buffer.allocUnsafe(size.length + data.length + 2);
+  size.copy(out, 0);
+  data.copy(out, size.length);
+  out[out.length - 2] = 0x0d;
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
 export class HttpFlvSink implements Sink {
   readonly protocol = 'http' as const;
   readonly #res: ServerResponse;
+  /**
+   * Once the chunked response has started, tags go straight to the socket as
+   * pre-framed shared chunks: one write per tag, no per-viewer framing work.
+   * ServerResponse still owns the headers and writes the final 0-chunk on end().
+   */
+  #raw: Socket | null = null;
 
   constructor(res: ServerResponse) {
     this.#res = res;
@@ -62,18 +80,23 @@ export class HttpFlvSink implements Sink {
     // no longer before it, so that a viewer refused by max-viewers-per-stream can still get a 503.
     if (!this.#res.headersSent) this.#res.writeHead(200, FLV_HEADERS);
     this.#res.write(flvFileHeader(hasAudio, hasVideo));
+    // HTTP/1.0 clients get a close-delimited body instead of chunks: keep ServerResponse framing for them.
+    const chunked = (this.#res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding === true;
+    this.#raw = chunked ? this.#res.socket : null;
   }
 
   write(tag: MediaTag): void {
-    this.#res.write(tag.flv);
+    const raw = this.#raw;
+    if (raw !== null) raw.write((tag.httpChunk ??= httpChunkOf(tag.flv)));
+    else this.#res.write(tag.flv);
   }
 
   cork(): void {
-    this.#res.cork();
+    this.#res.socket?.cork();
   }
 
   uncork(): void {
-    this.#res.uncork();
+    this.#res.socket?.uncork();
   }
 
   end(reason: EndReason): void {

@@ -16,6 +16,10 @@ export class MediaTag {
   readonly config: boolean;
   /** RTMP chunk encoding of this message for players, made once on demand */
   rtmp: Buffer | null = null;
+  /** the FLV tag as one HTTP chunk (size line, tag, CRLF), made once on demand by HTTP-FLV */
+  httpChunk: Buffer | null = null;
+  /** the FLV tag as one WebSocket binary frame, made once on demand by WS-FLV */
+  wsFrame: Buffer | null = null;
 
   constructor(type: TagType, timestamp: number, body: Buffer, keyframe: boolean, config: boolean) {
     this.type = type;

@@ -16,16 +16,43 @@ export const WS_CLOSE = {
   BadRequest: 4400,
 } as const;
 
+/** One unmasked binary WebSocket frame (RFC 6455 §5.2) holding `data`, shared by every WS-FLV viewer. */
+export function wsFrameOf(data: Buffer): Buffer {
+  const n = data.length;
+  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
+  const out = Buffer.allocUnsafe(head + n);
+  out[0] = 0x82; // FIN, binary
+  if (n < 126) {
+    out[1] = n;
+  } else if (n < 65536) {
+    out[1] = 126;
+    out.writeUInt16BE(n, 2);
+  } else {
+    out[1] = 127;
+    out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
+    out.writeUInt32BE(n >>> 0, 6);
+  }
+  data.copy(out, head);
+  return out;
+}
+
 export class WsFlvSink implements Sink {
   readonly protocol = 'ws' as const;
   readonly #ws: WebSocket;
+  /**
+   * Tags go to the socket as pre-built frames shared by every viewer: one write
+   * per tag, no per-viewer framing. Control frames (close, pong) still go
+   * through the ws package, on the same socket, between whole frames.
+   */
+  readonly #socket: Duplex | null;
 
   constructor(ws: WebSocket) {
     this.#ws = ws;
+    this.#socket = (ws as unknown as { _socket: Duplex | null })._socket;
   }
 
   get bufferedBytes(): number {
-    return this.#ws.bufferedAmount;
+    return this.#socket?.writableLength ?? this.#ws.bufferedAmount;
   }
 
   begin(hasAudio: boolean, hasVideo: boolean): void {
@@ -33,16 +60,18 @@ export class WsFlvSink implements Sink {
   }
 
   write(tag: MediaTag): void {
-    this.#ws.send(tag.flv);
+    if (this.#ws.readyState !== 1) return;
+    const socket = this.#socket;
+    if (socket !== null) socket.write((tag.wsFrame ??= wsFrameOf(tag.flv)));
+    else this.#ws.send(tag.flv);
   }
 
-  // The ws package writes each frame to the underlying socket; corking that socket merges them.
   cork(): void {
-    (this.#ws as unknown as { _socket: Duplex | null })._socket?.cork();
+    this.#socket?.cork();
   }
 
   uncork(): void {
-    (this.#ws as unknown as { _socket: Duplex | null })._socket?.uncork();
+    this.#socket?.uncork();
   }
 
   end(reason: EndReason, detail: string): void {
