@@ -62,6 +62,10 @@ export const OPTIONS = {
     kind: 'int', default: 0, min: 0,
     help: 'hold viewer writes this many ms to merge them (fewer syscalls, more latency); 0: one write per publisher read',
   },
+  'audio-hold-ms': {
+    kind: 'int', default: 40, min: 0,
+    help: 'audio-only writes wait up to this long to go out with the next video frame (fewer syscalls; video is never held); 0: off',
+  },
   'gop-cache': { kind: 'bool', default: true, help: 'cache the last GOP so a new viewer starts on a keyframe at once' },
   'gop-max-bytes': { kind: 'int', default: 12 * 1024 * 1024, min: 0, help: 'GOP cache bound in bytes per stream' },
   'gop-max-ms': { kind: 'int', default: 20_000, min: 0, help: 'GOP cache bound in milliseconds per stream' },

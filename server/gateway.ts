@@ -10,7 +10,7 @@ import { defaultConfig, type Config } from './config.js';
 import type { SessionEnded } from './events.js';
 import { createHttpApp } from './http/app.js';
 import { clientAddressResolver } from './http/client-address.js';
-import { setWriteMergeWindow } from './hub/write-batch.js';
+import { setAudioHoldWindow, setWriteMergeWindow } from './hub/write-batch.js';
 import { GatewayMetrics } from './metrics.js';
 import { parseRelayRule, RelayManager } from './relay/relays.js';
 import { Hub } from './hub/hub.js';
@@ -37,6 +37,7 @@ export interface Gateway {
 export async function startGateway(partial: Partial<Config> = {}, log: Logger = silentLogger()): Promise<Gateway> {
   const config: Config = { ...defaultConfig(), ...partial };
   setWriteMergeWindow(config['write-merge-ms']);
+  setAudioHoldWindow(config['audio-hold-ms']);
   const hub = new Hub(
     {
       gop: { maxBytes: config['gop-cache'] ? config['gop-max-bytes'] : 0, maxDurationMs: config['gop-max-ms'] },

@@ -68,6 +68,7 @@ export class Subscriber {
       this.#batch = batch.batchId;
       batch.enlist(this.sink as batch.Corkable);
     }
+    if (tag.type !== 8 || tag.config) batch.noteVideo();
     this.sink.write(tag);
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MediaTag } from '../../server/hub/media-tag.js';
 import { Subscriber } from '../../server/hub/subscriber.js';
-import { runBatched, setWriteMergeWindow } from '../../server/hub/write-batch.js';
+import { runBatched, setAudioHoldWindow, setWriteMergeWindow } from '../../server/hub/write-batch.js';
 import { FakeSink, avcInter } from './fixtures.js';
 
 /** A sink that records cork/uncork calls between its writes. */
@@ -23,10 +23,12 @@ class CorkSink extends FakeSink {
 
 const LIMITS = { softBytes: 1 << 20, hardBytes: 1 << 22, maxSkipMs: 10_000 };
 const tag = (n: number): MediaTag => new MediaTag(9, n * 40, avcInter(n), false, false);
+const audioTag = (n: number): MediaTag => new MediaTag(8, n * 23, Buffer.from([0xaf, 0x01, n]), false, false);
 
 describe('write batching', () => {
   afterEach(() => {
     setWriteMergeWindow(0);
+    setAudioHoldWindow(0);
     vi.useRealTimers();
   });
 
@@ -71,5 +73,33 @@ describe('write batching', () => {
     vi.advanceTimersByTime(25);
     expect(sink.calls).toEqual(['cork', 'write', 'write', 'uncork']);
     expect(sink.corks).toBe(1);
+  });
+
+  it('holds audio-only batches until the next video batch, never holding video', () => {
+    vi.useFakeTimers();
+    setAudioHoldWindow(40);
+    const sink = new CorkSink();
+    const sub = new Subscriber(sink, LIMITS, () => {});
+    runBatched(() => sub.deliver(audioTag(1)));
+    runBatched(() => sub.deliver(audioTag(2)));
+    expect(sink.calls).toEqual(['cork', 'write', 'write']);
+    runBatched(() => sub.deliver(tag(3))); // video: everything goes out now, no timer needed
+    expect(sink.calls).toEqual(['cork', 'write', 'write', 'write', 'uncork']);
+    // Audio with no video following goes out when the hold window ends.
+    runBatched(() => sub.deliver(audioTag(4)));
+    vi.advanceTimersByTime(39);
+    expect(sink.calls.at(-1)).toBe('write');
+    vi.advanceTimersByTime(1);
+    expect(sink.calls.at(-1)).toBe('uncork');
+  });
+
+  it('writes outside a publisher read (a join burst) are not held by a pending audio batch', () => {
+    vi.useFakeTimers();
+    setAudioHoldWindow(40);
+    const held = new CorkSink();
+    runBatched(() => new Subscriber(held, LIMITS, () => {}).deliver(audioTag(1)));
+    const joiner = new CorkSink();
+    new Subscriber(joiner, LIMITS, () => {}).writeAlways(tag(2));
+    expect(joiner.calls).toEqual(['write']);
   });
 });
