@@ -78,6 +78,10 @@ export const OPTIONS = {
   'max-connections': { kind: 'int', default: 5_000, min: 1, help: 'RTMP connections at most' },
   'max-connections-per-address': { kind: 'int', default: 200, min: 1, help: 'RTMP connections at most from one address' },
   'max-message-bytes': { kind: 'int', default: 16 * 1024 * 1024, min: 1024, help: 'largest RTMP message accepted' },
+  'amf-max-depth': { kind: 'int', default: 32, min: 2, help: 'deepest AMF nesting accepted in commands and metadata' },
+  'amf-max-string-bytes': { kind: 'int', default: 1024 * 1024, min: 256, help: 'longest AMF string accepted' },
+  'http-headers-timeout-ms': { kind: 'int', default: 10_000, min: 500, help: 'an HTTP request whose headers take longer is dropped (slowloris)' },
+  'max-http-connections': { kind: 'int', default: 10_000, min: 1, help: 'HTTP/WebSocket connections at most' },
   'max-streams': { kind: 'int', default: 1_000, min: 1, help: 'live streams at most' },
   'max-viewers-per-stream': { kind: 'int', default: 10_000, min: 1, help: 'viewers at most per stream' },
   'record-dir': {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_AMF_LIMITS } from './amf/types.js';
 import { createAccessPolicy } from './auth/access.js';
 import type { SignedAction } from './auth/signature.js';
 import { notifyHook } from './auth/webhooks.js';
@@ -86,6 +87,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     ...(access !== undefined ? { access } : {}),
     onEnded,
     onLimit: (reason) => metrics?.connectionsRefused.inc({ reason }),
+    amfLimits: { ...DEFAULT_AMF_LIMITS, maxDepth: config['amf-max-depth'], maxStringBytes: config['amf-max-string-bytes'] },
     onProtocolError: (code) => {
       metrics?.protocolErrors.inc({ code });
       if (code === 'limit') metrics?.connectionsRefused.inc({ reason: 'message-limits' });
@@ -159,10 +161,13 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     metrics,
     recorder,
   });
-  const server = http.createServer(app);
+  // connectionsCheckingInterval: Node checks header timeouts only this often (30 s by default).
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, app);
+  server.maxConnections = config['max-http-connections'];
+  server.on('drop', () => liveMetrics.connectionsRefused.inc({ reason: 'max-http-connections' }));
   server.keepAliveTimeout = 5_000;
   // Slowloris: a request whose headers trickle in is dropped after this.
-  server.headersTimeout = 10_000;
+  server.headersTimeout = config['http-headers-timeout-ms'];
   server.on('upgrade', (req, socket, head) => {
     if (!ws.handleUpgrade(req, socket, head)) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -1,7 +1,7 @@
 // RTMP 1.0 spec §7.2 (NetConnection and NetStream commands): decoding command
 // messages into a typed union, and building the server's replies.
 import { decodeAmf0, decodeAmf3CommandPayload, encodeAmf0 } from '../amf/amf0.js';
-import type { AmfObject, AmfValue } from '../amf/types.js';
+import type { AmfLimits, AmfObject, AmfValue } from '../amf/types.js';
 import { ProtocolError } from '../errors.js';
 import type { OutgoingMessage } from './chunk-writer.js';
 import { Csid, MessageType } from './messages.js';
@@ -25,8 +25,9 @@ const str = (v: AmfValue | undefined): string => (typeof v === 'string' ? v : ''
 const num = (v: AmfValue | undefined): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
 
 /** Decode the AMF payload of a command message (type 20, or 17 with its leading format byte). */
-export function decodeCommand(type: number, payload: Buffer): Command {
-  const values = type === MessageType.CommandAmf3 ? decodeAmf3CommandPayload(payload) : decodeAmf0(payload);
+export function decodeCommand(type: number, payload: Buffer, limits?: AmfLimits): Command {
+  const values =
+    type === MessageType.CommandAmf3 ? decodeAmf3CommandPayload(payload, limits) : decodeAmf0(payload, limits);
   const method = values[0];
   if (typeof method !== 'string') throw new ProtocolError('command', 'command message does not start with a name');
   const txn = num(values[1]);

@@ -1,7 +1,7 @@
 // Handing a publisher's RTMP media and data messages to a hub stream. Shared
 // by the RTMP session (encoders) and the pull relay (other servers).
 import { decodeAmf0, decodeAmf3CommandPayload, encodeAmf0 } from '../amf/amf0.js';
-import { EcmaArray, type AmfObject, type AmfValue } from '../amf/types.js';
+import { EcmaArray, type AmfLimits, type AmfObject, type AmfValue } from '../amf/types.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { RtmpMessage } from './chunk-reader.js';
 import { MessageType } from './messages.js';
@@ -15,13 +15,14 @@ function toPlainObject(v: AmfValue | undefined): AmfObject {
 }
 
 /** Feed one audio (8), video (9) or data (15/18) message to the stream; other types are ignored. */
-export function ingestMessage(stream: LiveStream, msg: RtmpMessage): void {
+export function ingestMessage(stream: LiveStream, msg: RtmpMessage, limits?: AmfLimits): void {
   if (msg.type === MessageType.Audio || msg.type === MessageType.Video) {
     stream.push(msg.type, msg.timestamp, msg.payload);
     return;
   }
   if (msg.type !== MessageType.DataAmf0 && msg.type !== MessageType.DataAmf3) return;
-  const values = msg.type === MessageType.DataAmf3 ? decodeAmf3CommandPayload(msg.payload) : decodeAmf0(msg.payload);
+  const values =
+    msg.type === MessageType.DataAmf3 ? decodeAmf3CommandPayload(msg.payload, limits) : decodeAmf0(msg.payload, limits);
   // Encoders send `@setDataFrame, onMetaData, {...}`; viewers expect `onMetaData, {...}`.
   const body = values[0] === '@setDataFrame' ? values.slice(1) : values;
   if (body[0] === 'onMetaData') {

@@ -5,6 +5,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Hub } from '../hub/hub.js';
 import type { SessionEndedListener } from '../events.js';
+import type { AmfLimits } from '../amf/types.js';
 import type { Logger } from '../log.js';
 import { runBatched } from '../hub/write-batch.js';
 import { RtmpSession, type AccessCheck, type Transport } from './session.js';
@@ -17,6 +18,7 @@ export interface RtmpServerOptions {
   /** called when a limit closes or refuses a connection */
   onLimit?: (reason: string) => void;
   onProtocolError?: (code: string) => void;
+  amfLimits?: AmfLimits;
   /** a handshake not complete after this long is dropped */
   handshakeTimeoutMs: number;
   /** a connection neither publishing nor playing after this long is dropped */
@@ -134,6 +136,8 @@ export class RtmpServer {
       ...(o.access !== undefined ? { access: o.access } : {}),
       ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
       ...(o.onProtocolError !== undefined ? { onProtocolError: o.onProtocolError } : {}),
+      ...(o.onLimit !== undefined ? { onLimit: o.onLimit } : {}),
+      ...(o.amfLimits !== undefined ? { amfLimits: o.amfLimits } : {}),
     });
     this.sessions.add(session);
 

@@ -2,6 +2,7 @@
 // It takes received bytes through the handshake and chunk reader, and writes
 // replies to a Transport. It never touches a socket itself, so tests drive it
 // with byte arrays and a fake transport.
+import type { AmfLimits } from '../amf/types.js';
 import { ProtocolError } from '../errors.js';
 import type { Hub } from '../hub/hub.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
@@ -50,6 +51,10 @@ export interface SessionOptions {
   log: Logger;
   access?: AccessCheck;
   onEnded?: SessionEndedListener;
+  /** AMF decoding bounds for commands and data messages */
+  amfLimits?: AmfLimits;
+  /** told when a limit refuses something (for metrics) */
+  onLimit?: (reason: string) => void;
   /** told the error code when bad input closes the session (for metrics) */
   onProtocolError?: (code: string) => void;
   /** the window we ask the peer to acknowledge */
@@ -182,7 +187,7 @@ export class RtmpSession {
         return;
       case MessageType.CommandAmf0:
       case MessageType.CommandAmf3:
-        this.#onCommand(decodeCommand(msg.type, msg.payload), msg);
+        this.#onCommand(decodeCommand(msg.type, msg.payload, this.#opts.amfLimits), msg);
         return;
       case MessageType.Aggregate:
         for (const sub of splitAggregate(msg)) this.#onMessage(sub);
@@ -205,13 +210,13 @@ export class RtmpSession {
       throw new ProtocolError('message', `media message (type ${msg.type}) before publish`);
     }
     if (msg.streamId !== this.#publishStreamId) return;
-    ingestMessage(this.#stream, msg);
+    ingestMessage(this.#stream, msg, this.#opts.amfLimits);
   }
 
   #onData(msg: RtmpMessage): void {
     if (this.role !== 'publishing' || this.#stream === null) return; // e.g. a player's data message
     if (msg.streamId !== this.#publishStreamId) return;
-    ingestMessage(this.#stream, msg);
+    ingestMessage(this.#stream, msg, this.#opts.amfLimits);
   }
 
   #reply(msg: OutgoingMessage): void {
@@ -272,6 +277,7 @@ export class RtmpSession {
     const app = rawApp.split('?')[0]!.replace(/\/+$/, '');
     this.#amf3 = amf3 || cmd.object['objectEncoding'] === 3;
     if (!isSafeName(app)) {
+      this.#opts.onLimit?.('stream-name');
       this.#reply(error(cmd.txn, status('error', 'NetConnection.Connect.Rejected', 'Invalid application name.'), this.#amf3));
       this.close(`connect refused: invalid app name ${JSON.stringify(withoutQuery(rawApp).slice(0, 80))}`);
       return;
@@ -359,7 +365,10 @@ export class RtmpSession {
     const path = splitQuery(rawName);
     // Fix (reliability): only the part before '?' is shown; the query may carry a signature (sig=),
     // which went into the close reason and so into the log line.
-    if (path === null) return badName(`invalid stream key ${JSON.stringify(withoutQuery(rawName).slice(0, 80))}`);
+    if (path === null) {
+      this.#opts.onLimit?.('stream-name');
+      return badName(`invalid stream key ${JSON.stringify(withoutQuery(rawName).slice(0, 80))}`);
+    }
     this.#checkAccess('publish', path.name, path.query, (denied) => {
       if (denied !== null) return badName(denied);
       const session = this;
@@ -418,6 +427,7 @@ export class RtmpSession {
     }
     const path = splitQuery(rawName);
     if (path === null) {
+      this.#opts.onLimit?.('stream-name');
       return fail('NetStream.Play.StreamNotFound', `invalid stream name ${JSON.stringify(withoutQuery(rawName).slice(0, 80))}`);
     }
     this.#checkAccess('play', path.name, path.query, (denied) => {

@@ -246,6 +246,18 @@ describe('message limits', () => {
     expect(logged(lines, /nesting deeper than 32/)).toBe(true);
   });
 
+  it('amf-max-depth configures the nesting limit', async () => {
+    const { gw, lines } = await gateway({ 'amf-max-depth': 4 });
+    const c = client(gw);
+    await c.handshake();
+    let deep: AmfObject = { leaf: 1 };
+    for (let i = 0; i < 6; i++) deep = { d: deep };
+    c.command('connect', [], 0, { app: 'live', deep });
+    await c.closed;
+    expect(await protocolErrors(gw, 'amf')).toBe(1);
+    expect(logged(lines, /nesting deeper than 4/)).toBe(true);
+  });
+
   it('an AMF string longer than the decoder allows closes the connection, logged and counted as an amf error', async () => {
     const { gw, lines } = await gateway({});
     const c = client(gw);
@@ -317,6 +329,7 @@ describe('stream limits', () => {
     expect(c.statusCodes()).toContain('NetStream.Publish.BadName');
     expect(gw.hub.streams.size).toBe(0);
     expect(logged(lines, /publish refused: invalid stream key/)).toBe(true);
+    expect(await metric(gw, 'gateway_limit_refusals_total', 'reason', 'stream-name')).toBe(1);
   });
 
   it('a key of exactly 128 safe characters is accepted', async () => {
