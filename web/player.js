@@ -104,6 +104,14 @@
   }
 
   var featureCache = null;
+  /** Stop and free an mpegts.js player; each step may throw on a half-torn-down player. */
+  function disposeMpegtsPlayer(p) {
+    try { p.pause(); } catch (e) { /* ignore */ }
+    try { p.unload(); } catch (e) { /* ignore */ }
+    try { p.detachMediaElement(); } catch (e) { /* ignore */ }
+    try { p.destroy(); } catch (e) { /* ignore */ }
+  }
+
   function getFeatures(m) {
     if (!featureCache) {
       try { featureCache = m.getFeatureList(); } catch (e) { featureCache = null; }
@@ -499,10 +507,7 @@
       var p = mp;
       mp = null;
       if (!p) return;
-      try { p.pause(); } catch (e) { /* ignore */ }
-      try { p.unload(); } catch (e) { /* ignore */ }
-      try { p.detachMediaElement(); } catch (e) { /* ignore */ }
-      try { p.destroy(); } catch (e) { /* ignore */ }
+      disposeMpegtsPlayer(p);
     }
 
     function connect() {
@@ -1060,10 +1065,7 @@
       var p = mp;
       mp = null;
       if (!p) return;
-      try { p.pause(); } catch (e) { /* ignore */ }
-      try { p.unload(); } catch (e) { /* ignore */ }
-      try { p.detachMediaElement(); } catch (e) { /* ignore */ }
-      try { p.destroy(); } catch (e) { /* ignore */ }
+      disposeMpegtsPlayer(p);
     }
 
     function load() {
