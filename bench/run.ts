@@ -173,7 +173,8 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
       if (m.k === 'tags') {
         for (const t of m.tags) sent.push(t);
         const recs = m.tags.filter((t) => t.h !== null).map((t) => [t.h!, t.t] as [string, number]);
-        if (probe !== null && probe.connected && recs.length > 0) probe.send({ k: 'records', recs } satisfies ProbeCmd);
+        // The probe may exit between the check and the send (end of a run): never let that crash the bench.
+        if (probe !== null && probe.connected && recs.length > 0) probe.send({ k: 'records', recs } satisfies ProbeCmd, () => {});
       } else if (m.k === 'stats') publisherLag = Math.max(publisherLag, m.maxLagMs);
     });
     const published = await nextMessage<PublisherMsg>(publisher, (m) => m.k === 'published', 20_000, 'publisher');
@@ -307,7 +308,7 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     if (pr.unmatched > 0) result.errors.push(`${pr.unmatched} probe frames could not be matched to a send record`);
 
     // teardown: viewers first, then the publisher, then the server (SIGTERM, so --cpu-prof is written)
-    for (const c of [probeProc, ttffProc, load, publisher]) c.send({ k: 'stop' });
+    for (const c of [probeProc, ttffProc, load, publisher]) if (c.connected) c.send({ k: 'stop' }, () => {});
     await Promise.all([probeProc, ttffProc, load, publisher].map((c) => stopChild(c, 3_000, 'SIGTERM')));
     await stopChild(srv.child, 10_000, 'SIGTERM');
     let profile: ProfileSummary | null = null;
