@@ -74,7 +74,7 @@ const media = (tags: readonly Tag[]): Tag[] => tags.filter((t) => t.type === 8 |
 function isKeyframeMessage(m: Tag): boolean {
   if (m.type !== 9) return false;
   const h = parseVideoTagHeader(m.payload);
-  return h.packetType === 'coded-frames' && h.keyframe;
+  return (h.packetType === 'coded-frames' || h.packetType === 'other') && h.command === undefined && h.keyframe;
 }
 
 /** Differences between received and expected tags (type, timestamp, body bytes), at most 5 lines. */
@@ -345,6 +345,31 @@ describe('Enhanced RTMP passthrough', () => {
   // header (classifyAudio → config), and E-RTMP AC-3/E-AC-3 (like legacy MP3) never send one, so
   // /api/streams reports `audio: null` for them although every frame names its FourCC.
   // Flip to it() once the hub records the codec of coded frames too.
+  it('legacy FLV codecs (VP6 video; MP3, Speex, G.711, Nellymoser audio) pass through byte for byte and are named in the API', async () => {
+    const name = 'live/legacy';
+    // Legacy tag bodies: frame type << 4 | codec id 4 (VP6), then a 1-byte adjustment and opaque data.
+    const vp6 = (key: boolean, n: number): Buffer => Buffer.concat([Buffer.from([key ? 0x14 : 0x24, 0x00]), Buffer.alloc(600 + n, n & 0xff)]);
+    // SoundFormat << 4 | rate | size | stereo: MP3 44 kHz 16-bit stereo, Speex 16 kHz mono, G.711 A-law, Nellymoser.
+    const audioKinds = [0x2f, 0xb2, 0x72, 0x6e];
+    const frames = (from: number, to: number): TimedMessage[] => {
+      const out: TimedMessage[] = [];
+      for (let i = from; i < to; i++) {
+        out.push({ type: 9, timestamp: i * 40, payload: vp6(i % 25 === 0, i) });
+        out.push({ type: 8, timestamp: i * 40 + 5, payload: Buffer.concat([Buffer.from([audioKinds[i % 4]!]), Buffer.alloc(100, i & 0xff)]) });
+      }
+      return out;
+    };
+    const { audience } = await passthrough(name, {
+      metadata: { videocodecid: 4, audiocodecid: 2 },
+      configs: [],
+      before: frames(0, 40),
+      after: frames(40, 60),
+    });
+    // The first video tag a viewer gets is a VP6 keyframe (frame type 1, codec id 4).
+    expect(audience.ws.flv.tags.find((t) => t.type === 9)!.payload[0]).toBe(0x14);
+    expect(await apiStream(name)).toMatchObject({ video: { codec: 'VP6' }, audio: { codec: 'MP3', sampleRate: 44100, channels: 2 } });
+  });
+
   it('the API reports AC-3 for an ac-3 stream, which has no SequenceStart', async () => {
     const clip = dolbyClip('ac3');
     const name = 'live/ac3-api';
@@ -355,10 +380,7 @@ describe('Enhanced RTMP passthrough', () => {
     expect((await apiStream(name))?.audio).toMatchObject({ codec: 'AC-3' });
   });
 
-  // Known gap (needs server/hub/live-stream.ts): only the default track's sequence headers are cached.
-  // A multitrack SequenceStart for another track (trackId 1 here) is fanned out once and forgotten, so
-  // a viewer joining later gets that track's coded frames but never its decoder configuration.
-  // Flip to it() once the hub caches per-track sequence headers for the join sequence.
+  // The hub caches a multitrack SequenceStart per track, so a late viewer gets every track's configuration.
   it('a viewer joining after a multitrack SequenceStart for track 1 still receives it (per-track header cache)', async () => {
     const name = 'live/multitrack-join';
     const publisher = await publish(name, metadataFor(av1, null));
