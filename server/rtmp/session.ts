@@ -2,12 +2,9 @@
 // It takes received bytes through the handshake and chunk reader, and writes
 // replies to a Transport. It never touches a socket itself, so tests drive it
 // with byte arrays and a fake transport.
-import type { AmfLimits } from '../amf/types.js';
 import { ProtocolError } from '../errors.js';
-import type { Hub } from '../hub/hub.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { Subscriber } from '../hub/subscriber.js';
-import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from './chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from './chunk-writer.js';
@@ -22,45 +19,9 @@ import {
   userControl, UserControlEvent, windowAckSize,
 } from './messages.js';
 import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
+import { withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
 
-export interface Transport {
-  readonly remoteAddress: string;
-  /** bytes written but not yet handed to the kernel */
-  readonly bufferedBytes: number;
-  write(buf: Buffer): void;
-  cork?(): void;
-  uncork?(): void;
-  /** close the connection; the session has already logged why */
-  close(): void;
-}
-
-export type AccessAction = 'publish' | 'play';
-export interface AccessRequest {
-  action: AccessAction;
-  app: string;
-  key: string;
-  query: URLSearchParams;
-  address: string;
-  protocol: string;
-}
-/** Decides whether a publish or play may go ahead; `null` allows, a string refuses with that reason. */
-export type AccessCheck = (req: AccessRequest) => Promise<string | null> | string | null;
-
-export interface SessionOptions {
-  hub: Hub;
-  log: Logger;
-  access?: AccessCheck;
-  onEnded?: SessionEndedListener;
-  /** AMF decoding bounds for commands and data messages */
-  amfLimits?: AmfLimits;
-  /** told when a limit refuses something (for metrics) */
-  onLimit?: (reason: string) => void;
-  /** told the error code when bad input closes the session (for metrics) */
-  onProtocolError?: (code: string) => void;
-  /** the window we ask the peer to acknowledge */
-  windowAckSize?: number;
-  maxMessageBytes?: number;
-}
+export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transport } from './session-contract.js';
 
 export type SessionRole = 'handshake' | 'connecting' | 'connected' | 'publishing' | 'playing' | 'closed';
 
@@ -446,10 +407,4 @@ export class RtmpSession {
     });
   }
 
-}
-
-/** A name or URL as logged: without its query, which may carry a signature (reliability fix). */
-function withoutQuery(s: string): string {
-  const q = s.indexOf('?');
-  return q < 0 ? s : `${s.slice(0, q)}?…`;
 }

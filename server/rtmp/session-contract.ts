@@ -1,0 +1,52 @@
+// What an RTMP session needs from the outside: a transport to write to, the
+// hub, an access policy and listeners for metrics and webhooks. The listener
+// (server.ts) provides these; tests provide fakes.
+import type { AmfLimits } from '../amf/types.js';
+import type { SessionEndedListener } from '../events.js';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+
+export interface Transport {
+  readonly remoteAddress: string;
+  /** bytes written but not yet handed to the kernel */
+  readonly bufferedBytes: number;
+  write(buf: Buffer): void;
+  cork?(): void;
+  uncork?(): void;
+  /** close the connection; the session has already logged why */
+  close(): void;
+}
+
+export type AccessAction = 'publish' | 'play';
+export interface AccessRequest {
+  action: AccessAction;
+  app: string;
+  key: string;
+  query: URLSearchParams;
+  address: string;
+  protocol: string;
+}
+/** Decides whether a publish or play may go ahead; `null` allows, a string refuses with that reason. */
+export type AccessCheck = (req: AccessRequest) => Promise<string | null> | string | null;
+
+export interface SessionOptions {
+  hub: Hub;
+  log: Logger;
+  access?: AccessCheck;
+  onEnded?: SessionEndedListener;
+  /** AMF decoding bounds for commands and data messages */
+  amfLimits?: AmfLimits;
+  /** told when a limit refuses something (for metrics) */
+  onLimit?: (reason: string) => void;
+  /** told the error code when bad input closes the session (for metrics) */
+  onProtocolError?: (code: string) => void;
+  /** the window we ask the peer to acknowledge */
+  windowAckSize?: number;
+  maxMessageBytes?: number;
+}
+
+/** A name or URL as logged: without its query, which may carry a signature. */
+export function withoutQuery(s: string): string {
+  const q = s.indexOf('?');
+  return q < 0 ? s : `${s.slice(0, q)}?…`;
+}
