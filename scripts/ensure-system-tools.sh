@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs the system tools the tests drive (real ffmpeg, Chromium, nginx with
-# the RTMP module, rtmpdump) when any is missing. Debian/Ubuntu, apt-get.
+# Installs the system tools the tests drive (real ffmpeg, Chromium, Firefox ESR,
+# WebKitGTK's WebDriver with GStreamer, nginx with the RTMP module, rtmpdump,
+# redis-server, GStreamer's RTMP elements, Xvfb) when any is missing.
+# Debian/Ubuntu, apt-get.
 set -euo pipefail
 
 need=()
@@ -10,6 +12,16 @@ command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 ls /usr/lib/nginx/modules/ngx_rtmp_module.so >/dev/null 2>&1 || need+=(libnginx-mod-rtmp)
 command -v rtmpdump >/dev/null 2>&1 || need+=(rtmpdump)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
+command -v WebKitWebDriver >/dev/null 2>&1 || need+=(webkit2gtk-driver)
+command -v gst-launch-1.0 >/dev/null 2>&1 || need+=(gstreamer1.0-tools)
+# WebKit plays H.264/AAC through GStreamer; rtmp2sink/rtmp2src are in -bad.
+for pkg in gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb xauth)
+command -v pulseaudio >/dev/null 2>&1 || need+=(pulseaudio)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
