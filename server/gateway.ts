@@ -98,6 +98,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     maxConnections: config['max-connections'],
     maxConnectionsPerAddress: config['max-connections-per-address'],
     maxMessageBytes: config['max-message-bytes'],
+    rtmpe: config.rtmpe,
   });
   const relays = new RelayManager(
     hub,

@@ -43,6 +43,8 @@ export interface SessionOptions {
   /** the window we ask the peer to acknowledge */
   windowAckSize?: number;
   maxMessageBytes?: number;
+  /** answer RTMPE handshakes (default true) */
+  rtmpe?: boolean;
 }
 
 /** A name or URL as logged: without its query, which may carry a signature. */
