@@ -20,6 +20,7 @@ import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { DEFAULT_RTMP_OPTIONS, RtmpServer } from './rtmp/server.js';
 import { WsFlvServer } from './ws/flv-socket.js';
+import { createClusterHooks } from './cluster/setup.js';
 
 export interface Gateway {
   readonly hub: Hub;
@@ -57,7 +58,9 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   );
   const signed = new Set<SignedAction>(config.auth === 'both' ? ['publish', 'play'] : [config.auth as SignedAction]);
   let metrics: GatewayMetrics | null = null;
-  const access = createAccessPolicy({
+  // Workers and nodes: a publish claims its key cluster-wide; a missing stream is pulled from its owner.
+  const cluster = createClusterHooks(config, hub, log);
+  const publicAccess = createAccessPolicy({
     secret: config['auth-secret'] === '' ? null : config['auth-secret'],
     signed,
     onPublish: config['on-publish'] || null,
@@ -66,6 +69,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     log,
     onRefused: (action, protocol) => metrics?.authRefusals.inc({ action, protocol }),
   });
+  const access = cluster === null ? publicAccess : cluster.access(publicAccess);
   const onEnded = (e: SessionEnded): void => {
     metrics?.sessionsEnded.inc({ kind: e.kind, protocol: e.protocol });
     if (config['on-done'] !== '') {
@@ -122,6 +126,13 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     relaysOnPublished?.(stream);
     recorder.streamPublished(stream);
   };
+  if (cluster !== null) {
+    const relaysOnMissing = hub.onMissing;
+    hub.onMissing = (app, key) => {
+      relaysOnMissing?.(app, key);
+      if (!hub.streams.has(`${app}/${key}`)) cluster.streamMissing(app, key);
+    };
+  }
   const rtmpPort = await rtmp.listen(config['rtmp-port'], config.host);
   const rtmpsPort =
     config['rtmps-port'] !== 0 || config['tls-cert'] !== ''
@@ -160,9 +171,12 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     apiToken: config['api-token'],
     metrics,
     recorder,
+    ...(cluster !== null ? { cluster } : {}),
   });
+  cluster?.registerMetrics(metrics.registry);
+  const handler = cluster === null ? app : cluster.wrap(app);
   // connectionsCheckingInterval: Node checks header timeouts only this often (30 s by default).
-  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, app);
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, handler);
   server.maxConnections = config['max-http-connections'];
   server.on('drop', () => liveMetrics.connectionsRefused.inc({ reason: 'max-http-connections' }));
   server.keepAliveTimeout = 5_000;
@@ -181,6 +195,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     });
   });
   const httpPort = (server.address() as AddressInfo).port;
+  await cluster?.start(httpPort, handler);
   relays.start();
 
   let closing: Promise<void> | null = null;
@@ -200,6 +215,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         relays.close();
+        await cluster?.close();
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.
         const recordingsClosed = recorder.close();
