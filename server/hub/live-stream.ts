@@ -282,6 +282,18 @@ export class LiveStream {
     this.#fanOut(new MediaTag(18, ts, body, false, false));
   }
 
+  /**
+   * A script tag made here rather than by the publisher (an operator's text cue): it goes on the
+   * timeline at the live position, the newest timestamp any track reached, so every viewer and
+   * recording gets it in order with the media around it. Returns that timestamp.
+   */
+  injectData(body: Buffer): number {
+    const ts = Math.max(this.#lastAudio, this.#lastVideo, this.#lastData);
+    this.#lastData = ts;
+    this.#fanOut(new MediaTag(18, ts, body, false, false));
+    return ts;
+  }
+
   /** Multitrack sequence headers, one per track, for the join sequence. */
   #trackConfigs = new Map<string, MediaTag>();
 
