@@ -10,6 +10,7 @@ import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
+import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
@@ -118,6 +119,8 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     }
     res.status(204).end();
   });
+
+  app.use(createTextRouter({ hub: opts.hub, log: opts.log, apiAuth: auth, clientAddress: opts.clientAddress }));
 
   if (opts.recorder !== undefined) {
     const access = opts.access;

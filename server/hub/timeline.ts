@@ -98,6 +98,12 @@ export class Timeline {
     return track === 'data' ? this.#dataOut : this.#track(track).out;
   }
 
+  /** A data message made by the gateway itself goes at the live position: the newest time any track reached. */
+  injectData(): number {
+    this.#dataOut = Math.max(this.#audio.out, this.#video.out, this.#dataOut);
+    return this.#dataOut;
+  }
+
   /** Map one message's publisher timestamp (as RTMP delivers it, 0 to 2^32-1) onto the timeline. */
   map(track: TimelineTrack, timestamp: number, role: TimelineRole): number {
     if (track === 'data') {
