@@ -12,6 +12,7 @@ import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.j
 import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
+import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
@@ -122,6 +123,8 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     }
     res.status(204).end();
   });
+
+  app.use(createTextRouter({ hub: opts.hub, log: opts.log, apiAuth: auth, clientAddress: opts.clientAddress }));
 
   if (opts.recorder !== undefined) {
     const access = opts.access;

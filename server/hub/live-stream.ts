@@ -33,6 +33,16 @@ export interface PublisherInfo {
 
 export type StreamState = 'live' | 'idle';
 
+/** What a stream tells the registry that holds it (the hub), which turns it into events. */
+export interface StreamOwner {
+  /** the publisher left or was replaced; the stream may wait for it (grace) */
+  publisherLeft(stream: LiveStream, publisher: PublisherInfo): void;
+  /** a viewer's subscription ended, for whatever reason */
+  viewerLeft(stream: LiveStream, viewer: Subscriber): void;
+  /** the stream ended; called once */
+  streamEnded(stream: LiveStream): void;
+}
+
 const NO_CONFIG = { metadata: null, video: null, audio: null };
 
 export class LiveStream {
@@ -41,7 +51,7 @@ export class LiveStream {
   readonly name: string;
   readonly options: LiveStreamOptions;
   readonly createdAt = Date.now();
-  publisher: PublisherInfo | null = null;
+  #publisher: PublisherInfo | null = null;
   publishedAt = 0;
   state: StreamState = 'live';
 
@@ -80,9 +90,10 @@ export class LiveStream {
   #joinTags: MediaTag[] | null = null;
   #joinTagsAt = 0;
   #graceTimer: NodeJS.Timeout | null = null;
-  #onEnd: (stream: LiveStream) => void;
+  #owner: StreamOwner;
+  #ended = false;
 
-  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, onEnd: (s: LiveStream) => void) {
+  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, owner: StreamOwner) {
     this.app = app;
     this.key = key;
     this.name = `${app}/${key}`;
@@ -90,7 +101,12 @@ export class LiveStream {
     this.gop = new GopCache(options.gop);
     this.rewind = options.rewind !== undefined && options.rewind.windowMs > 0 ? new RewindBuffer(options.rewind) : null;
     this.#log = log;
-    this.#onEnd = onEnd;
+    this.#owner = owner;
+  }
+
+  /** Who publishes now; changed only by attach, detach, takeOver and shutdown. */
+  get publisher(): PublisherInfo | null {
+    return this.#publisher;
   }
 
   /** The tracks this stream carries: from what has arrived, else what metadata announces. */
@@ -107,7 +123,7 @@ export class LiveStream {
       clearTimeout(this.#graceTimer);
       this.#graceTimer = null;
     }
-    this.publisher = publisher;
+    this.#publisher = publisher;
     this.publishedAt = Date.now();
     this.state = 'live';
     // The new publisher's timestamps are rebased onto the existing timeline at its first message.
@@ -119,8 +135,9 @@ export class LiveStream {
 
   /** The publisher left. Without a grace period (or viewers to keep), the stream ends now. */
   detach(publisher: PublisherInfo): void {
-    if (this.publisher !== publisher) return;
-    this.publisher = null;
+    if (this.#publisher !== publisher) return;
+    this.#publisher = null;
+    this.#owner.publisherLeft(this, publisher);
     if (this.options.graceMs > 0 && this.subscribers.size + this.waiting.size > 0) {
       this.state = 'idle';
       this.#graceTimer = setTimeout(() => this.end('unpublished', 'publisher did not return'), this.options.graceMs);
@@ -130,12 +147,35 @@ export class LiveStream {
     this.end('unpublished', 'publisher ended the stream');
   }
 
+  /** A new publisher replaces the current one (duplicate-publish takeover); viewers stay. */
+  takeOver(publisher: PublisherInfo): void {
+    this.#release('taken over by a new publisher');
+    this.attach(publisher);
+  }
+
+  /** Server shutdown: the publisher is kicked and viewers end with 'shutdown', never 'unpublished'. */
+  shutdown(detail: string): void {
+    this.#release(detail);
+    this.end('shutdown', detail);
+  }
+
+  /** Detach the publisher before kicking it: its kick() may detach synchronously, which must find nothing. */
+  #release(reason: string): void {
+    const old = this.#publisher;
+    if (old === null) return;
+    this.#publisher = null;
+    this.#owner.publisherLeft(this, old);
+    old.kick(reason);
+  }
+
   /** End the stream and every viewer. Safe to call twice. */
   end(reason: EndReason, detail: string): void {
     if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
     this.#graceTimer = null;
     for (const sub of [...this.subscribers, ...this.waiting, ...this.rewinders]) sub.close(reason, detail);
-    this.#onEnd(this);
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#owner.streamEnded(this);
   }
 
   #rebase(timestamp: number, type: TagType): number {
@@ -242,6 +282,18 @@ export class LiveStream {
     this.#fanOut(new MediaTag(18, ts, body, false, false));
   }
 
+  /**
+   * A script tag made here rather than by the publisher (an operator's text cue): it goes on the
+   * timeline at the live position, the newest timestamp any track reached, so every viewer and
+   * recording gets it in order with the media around it. Returns that timestamp.
+   */
+  injectData(body: Buffer): number {
+    const ts = Math.max(this.#lastAudio, this.#lastVideo, this.#lastData);
+    this.#lastData = ts;
+    this.#fanOut(new MediaTag(18, ts, body, false, false));
+    return ts;
+  }
+
   /** Multitrack sequence headers, one per track, for the join sequence. */
   #trackConfigs = new Map<string, MediaTag>();
 
@@ -299,6 +351,7 @@ export class LiveStream {
       this.slowDisconnects++;
       this.#log.warn({ stream: this.name, protocol: sub.sink.protocol, detail }, 'slow viewer disconnected');
     }
+    this.#owner.viewerLeft(this, sub);
   }
 
   /** Start the waiting viewers just before the tag at `at` is fanned out: no GOP, that tag comes next. */
