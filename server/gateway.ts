@@ -8,6 +8,7 @@ import { notifyHook } from './auth/webhooks.js';
 import { defaultConfig, type Config } from './config.js';
 import type { SessionEnded } from './events.js';
 import { createHttpApp } from './http/app.js';
+import { HlsService } from './hls/service.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { setAudioHoldWindow, setWriteMergeWindow } from './hub/write-batch.js';
 import { GatewayMetrics } from './metrics.js';
@@ -31,6 +32,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly relays: RelayManager;
   readonly recorder: Recorder;
+  readonly hls: HlsService;
   close(): Promise<void>;
 }
 
@@ -100,14 +102,16 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     onEnded,
     ...(access !== undefined
       ? {
-          access: (play: { app: string; key: string; query: URLSearchParams }, address: string, protocol: 'http' | 'ws') =>
+          access: (play: { app: string; key: string; query: URLSearchParams }, address: string, protocol: 'http' | 'ws' | 'hls') =>
             access({ action: 'play', app: play.app, key: play.key, query: play.query, address, protocol }),
         }
       : {}),
   };
   const ws = new WsFlvServer(routeOptions);
+  const hls = new HlsService(hub, log, options.hls, onEnded);
   const app = createHttpApp({
     ...routeOptions,
+    hls,
     rtmpPort,
     corsOrigins: options.http.corsOrigins,
     apiToken: options.http.apiToken,
@@ -147,12 +151,14 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     metrics,
     relays,
     recorder,
+    hls,
     close() {
       closing ??= (async () => {
         // Stop accepting, then end every stream: viewers get a clean end
         // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         relays.close();
+        hls.close();
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.
         const recordingsClosed = recorder.close();
