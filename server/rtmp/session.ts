@@ -21,7 +21,7 @@ import {
 import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
 import type { Rc4 } from './rc4.js';
 import { Rc4Transport } from './rtmpe.js';
-import { withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
+import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
 
 export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transport } from './session-contract.js';
 
@@ -68,9 +68,10 @@ export class RtmpSession {
     this.#opts = opts;
     this.#handshake = new ServerHandshake({ rtmpe: opts.rtmpe ?? true });
     this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress });
-    this.#reader = new ChunkStreamReader((m) => this.#onMessage(m), {
-      maxMessageBytes: opts.maxMessageBytes ?? 16 * 1024 * 1024,
-    });
+    this.#reader = new ChunkStreamReader(
+      (m) => this.#onMessage(m),
+      opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {},
+    );
   }
 
   /** The chunk size the peer sends with (128 until it says otherwise). */
@@ -260,8 +261,9 @@ export class RtmpSession {
     }
     this.app = app;
     this.role = 'connected';
-    this.#send(windowAckSize(this.#opts.windowAckSize ?? 2_500_000));
-    this.#send(setPeerBandwidth(this.#opts.windowAckSize ?? 2_500_000, 2));
+    const ackWindow = this.#opts.windowAckSize ?? WINDOW_ACK_SIZE;
+    this.#send(windowAckSize(ackWindow));
+    this.#send(setPeerBandwidth(ackWindow, 2));
     this.#send(setChunkSize(OUT_CHUNK_SIZE));
     this.#writer.setChunkSize(OUT_CHUNK_SIZE);
     const objectEncoding = cmd.object['objectEncoding'] === 3 ? 3 : 0;
@@ -410,14 +412,13 @@ export class RtmpSession {
       if (denied !== null) return fail('NetStream.Play.Failed', denied);
       const name = `${this.app}/${path.name}`;
       const sink = new RtmpPlaySink(this.#wire, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
-      const r = this.#opts.hub.subscribe(name, sink);
+      const r = this.#opts.hub.subscribe(name, sink, 0, this.transport.remoteAddress);
       if (!r.ok) {
         return fail(r.reason === 'not-found' ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed', r.detail);
       }
       this.role = 'playing';
       this.streamKey = path.name;
       this.#subscriber = r.subscriber;
-      r.subscriber.address = this.transport.remoteAddress;
       this.#log.info({ stream: name }, 'rtmp play started');
     });
   }
