@@ -8,6 +8,7 @@ import { notifyHook } from './auth/webhooks.js';
 import { defaultConfig, type Config } from './config.js';
 import type { SessionEnded } from './events.js';
 import { createHttpApp } from './http/app.js';
+import { startRtmpt } from './rtmpt/service.js';
 import { HlsService } from './hls/service.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { setAudioHoldWindow, setWriteMergeWindow } from './hub/write-batch.js';
@@ -46,7 +47,8 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   // Built before anything that reports to it; its gauges read their sources only when scraped.
   const metrics = new GatewayMetrics({
     hub,
-    rtmpConnections: () => rtmp.sessions.size,
+    rtmpConnections: () => rtmp.countByProtocol('rtmp'),
+    rtmptConnections: () => rtmp.countByProtocol('rtmpt'),
     httpViewers: () => hub.viewerCount('http'),
     wsViewers: () => hub.viewerCount('ws'),
   });
@@ -113,6 +115,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         }
       : {}),
   };
+  const rtmpt = options.rtmpt === null ? null : startRtmpt(rtmp, options.rtmpt, log);
   const ws = new WsFlvServer(routeOptions);
   const hls = new HlsService(hub, log, options.hls, onEnded);
   const app = createHttpApp({
@@ -124,6 +127,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     metrics,
     recorder,
     ...(cluster !== null ? { cluster } : {}),
+    ...(rtmpt !== null ? { rtmpt: { tunnel: rtmpt.tunnel, bodyTimeoutMs: rtmpt.bodyTimeoutMs, clientAddress: routeOptions.clientAddress } } : {}),
   });
   cluster?.registerMetrics(metrics.registry);
   const handler = cluster === null ? app : cluster.wrap(app);
@@ -173,6 +177,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.
         const recordingsClosed = recorder.close();
+        rtmpt?.close();
         const rtmpClosed = rtmp.close();
         server.closeIdleConnections();
         // Give the goodbyes a moment to flush, then cut whatever is left.

@@ -13,6 +13,7 @@ import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
+import { createRtmptRoute, type RtmptRouteOptions } from './rtmpt-route.js';
 import { detail, summarize } from './stream-info.js';
 import type { ClusterHooks } from '../cluster/setup.js';
 
@@ -30,6 +31,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   cluster?: ClusterHooks;
   /** HLS muxers and sessions; absent: made here with the defaults */
   hls?: HlsService;
+  /** RTMPT tunnel on this port; absent: off */
+  rtmpt?: RtmptRouteOptions;
 }
 
 /** Constant-time token check (hashing first makes the lengths equal). */
@@ -84,6 +87,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (opts.rtmpt !== undefined) app.use(createRtmptRoute(opts.rtmpt));
   app.use(cors(opts.corsOrigins));
 
   app.get('/api/health', (_req, res) => {

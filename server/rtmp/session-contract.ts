@@ -46,6 +46,8 @@ export interface SessionOptions {
   maxMessageBytes?: number;
   /** answer RTMPE handshakes (default true) */
   rtmpe?: boolean;
+  /** how the peer reached us, for access checks, metrics and webhooks (default rtmp) */
+  protocol?: 'rtmp' | 'rtmpt';
 }
 
 /** The acknowledgement window asked of peers: what common servers ask, so encoders behave as they do there. */
