@@ -105,7 +105,7 @@ describe('Hub publishing', () => {
 
     stream.push(9, 500, AVC_SEQ_320X240); // the new encoder's own clock
     stream.push(9, 500, avcKey(7));
-    expect(sink.labelsFrom(mark)).toEqual(['vcfg@41', 'K7@41']);
+    expect(sink.labelsFrom(mark)).toEqual(['vcfg@40', 'K7@80']); // one frame interval after the old publisher's last frame
     stream.detach(old); // a late detach of the old session changes nothing
     expect(sink.ends).toEqual([]);
   });
@@ -121,7 +121,7 @@ describe('Hub publishing', () => {
     const back = publishAs(hub, 'p1-again');
     expect(back.stream).toBe(stream);
     back.stream.push(8, 0, aacFrame(9));
-    expect(label(sink.tags.at(-1)!)).toBe('a9@41');
+    expect(label(sink.tags.at(-1)!)).toBe('a9@50'); // one audio frame interval after the latest tag
 
     back.stream.detach(back.pub);
     vi.advanceTimersByTime(2999);
