@@ -102,6 +102,11 @@ export const OPTIONS = {
     kind: 'int', default: 3600, min: 1,
     help: 'a recording moves to a new file at the next keyframe once its file is this many seconds long',
   },
+  'hls-part-ms': { kind: 'int', default: 300, min: 100, help: 'LL-HLS part target (EXT-X-PART-INF PART-TARGET) in ms' },
+  'hls-segment-ms': { kind: 'int', default: 1_000, min: 100, help: 'HLS segments end at the first keyframe after this many ms' },
+  'hls-segments': { kind: 'int', default: 8, min: 2, help: 'HLS segments kept in memory and listed per stream' },
+  'hls-max-bytes': { kind: 'int', default: 48 * 1024 * 1024, min: 1024 * 1024, help: 'memory bound of the kept HLS segments per stream' },
+  'hls-idle-ms': { kind: 'int', default: 30_000, min: 100, help: 'a stream\'s HLS muxer stops after this long without an HLS request' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

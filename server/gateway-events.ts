@@ -3,7 +3,7 @@
 // watching it. Built from the hub's events; recordings are not viewers here.
 import type { Hub } from './hub/hub.js';
 import type { LiveStream, PublisherInfo } from './hub/live-stream.js';
-import type { EndReason } from './hub/subscriber.js';
+import type { EndReason, Protocol } from './hub/subscriber.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface StreamRef {
@@ -18,7 +18,7 @@ export interface PublishEvent extends StreamRef {
 }
 
 export interface PlayEvent extends StreamRef {
-  protocol: 'http' | 'ws' | 'rtmp';
+  protocol: Exclude<Protocol, 'record'>;
   /** the viewer's address (proxy-aware for HTTP and WS) */
   address: string;
 }

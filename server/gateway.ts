@@ -13,6 +13,7 @@ import { defaultConfig, type Config } from './config.js';
 import type { SessionEnded } from './events.js';
 import { gatewayEventsOf, type GatewayEvents } from './gateway-events.js';
 import { createHttpApp } from './http/app.js';
+import { HlsService } from './hls/service.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { Hub } from './hub/hub.js';
 import { setAudioHoldWindow, setWriteMergeWindow } from './hub/write-batch.js';
@@ -38,6 +39,7 @@ export interface Gateway {
   readonly metrics: GatewayMetrics;
   readonly relays: RelayManager;
   readonly recorder: Recorder;
+  readonly hls: HlsService;
   /** publish, unpublish, play, stop: with the stream and the client */
   readonly events: TypedEmitter<GatewayEvents>;
   /** HTTP-FLV, the API, /metrics, the page: `app.use(gateway.handler)`; other paths go on to `next` */
@@ -149,15 +151,17 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
     onEnded,
     ...(access !== undefined
       ? {
-          access: (play: { app: string; key: string; query: URLSearchParams }, address: string, protocol: 'http' | 'ws') =>
+          access: (play: { app: string; key: string; query: URLSearchParams }, address: string, protocol: 'http' | 'ws' | 'hls') =>
             access({ action: 'play', app: play.app, key: play.key, query: play.query, address, protocol }),
         }
       : {}),
   };
   const ws = new WsFlvServer(routeOptions);
+  const hls = new HlsService(hub, log, options.hls, onEnded);
   let ports: RtmpPorts | null = null;
   const handler = createHttpApp({
     ...routeOptions,
+    hls,
     rtmpPort: () => ports?.rtmpPort ?? options.listen.rtmpPort,
     corsOrigins: options.http.corsOrigins,
     apiToken: options.http.apiToken,
@@ -187,6 +191,7 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
     metrics,
     relays,
     recorder,
+    hls,
     events,
     handler,
     handleUpgrade: (req, socket, head) => ws.handleUpgrade(req, socket, head),
@@ -218,6 +223,7 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
         // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
         relays.close();
+        hls.close();
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.
         const recordingsClosed = recorder.close();

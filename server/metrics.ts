@@ -49,12 +49,13 @@ export class GatewayMetrics {
     new Gauge({
       name: 'gateway_viewers', help: 'viewers by protocol', labelNames: ['protocol'], registers: [r],
       collect() {
-        const n = { http: 0, ws: 0, rtmp: 0 };
+        const n = { http: 0, ws: 0, rtmp: 0, hls: 0 };
         for (const s of live()) {
           const v = hub.viewersByProtocol(s);
           n.http += v.http;
           n.ws += v.ws;
           n.rtmp += v.rtmp;
+          n.hls += v.hls;
         }
         for (const [protocol, count] of Object.entries(n)) this.set({ protocol }, count);
       },

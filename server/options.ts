@@ -6,6 +6,8 @@ import { DEFAULT_AMF_LIMITS, type AmfLimits } from './amf/types.js';
 import type { SignedAction } from './auth/signature.js';
 import { defaultConfig, type Config } from './config.js';
 import type { HubOptions } from './hub/hub.js';
+import { DEFAULT_SEGMENTER_OPTIONS } from './hls/segmenter.js';
+import { DEFAULT_HLS_OPTIONS, type HlsServiceOptions } from './hls/service.js';
 import type { RecorderSettings } from './record/recorder.js';
 import { parseRelayRule, type RelayConfig } from './relay/relays.js';
 import type { RtmpLimits } from './rtmp/server.js';
@@ -54,6 +56,7 @@ export interface GatewayOptions {
   relays: RelayConfig;
   recorder: RecorderSettings;
   http: HttpOptions;
+  hls: HlsServiceOptions;
 }
 
 const orNull = (s: string): string | null => (s === '' ? null : s);
@@ -125,6 +128,17 @@ export function gatewayOptions(config: Config): GatewayOptions {
       trustedProxies: [...config['trusted-proxies']],
       maxConnections: config['max-http-connections'],
       headersTimeoutMs: config['http-headers-timeout-ms'],
+    },
+    hls: {
+      ...DEFAULT_HLS_OPTIONS,
+      segmenter: {
+        ...DEFAULT_SEGMENTER_OPTIONS,
+        partTargetMs: config['hls-part-ms'],
+        segmentMinMs: config['hls-segment-ms'],
+        maxSegments: config['hls-segments'],
+        maxBytes: config['hls-max-bytes'],
+      },
+      idleMs: config['hls-idle-ms'],
     },
   };
 }

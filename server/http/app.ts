@@ -10,6 +10,8 @@ import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
+import { createHlsHandler, parseHlsPath } from '../hls/route.js';
+import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
 
@@ -24,6 +26,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   metrics: GatewayMetrics;
   /** recording API and downloads; absent: no recording routes */
   recorder?: Recorder;
+  /** HLS muxers and sessions; absent: made here with the defaults */
+  hls?: HlsService;
   /**
    * Mounted into someone else's app: CORS only on the gateway's own API and
    * stream paths, and requests the gateway does not serve go on to the next
@@ -32,8 +36,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   mounted?: boolean;
 }
 
-/** The paths whose answers other origins may read: API, metrics, streams, recordings. */
-const CROSS_ORIGIN_PATH = /^\/(?:api(?:\/|$)|metrics$|recordings\/)|\.flv$/;
+/** The paths whose answers other origins may read: API, metrics, streams (FLV, HLS), recordings. */
+const CROSS_ORIGIN_PATH = /^\/(?:api(?:\/|$)|metrics$|recordings\/)|\.(?:flv|m3u8|m4s|mp4)$/;
 
 /** Constant-time token check (hashing first makes the lengths equal). */
 function tokenMatches(given: string, expected: string): boolean {
@@ -157,6 +161,18 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.use('/api', auth);
   app.use('/api', (req, res) => {
     res.status(404).json({ error: 'not-found', message: `no API route ${req.method} ${req.originalUrl}` });
+  });
+
+  const serveHls = createHlsHandler({
+    service: opts.hls ?? new HlsService(opts.hub, opts.log, {}, opts.onEnded),
+    clientAddress: opts.clientAddress,
+    ...(opts.access !== undefined ? { access: opts.access } : {}),
+  });
+  app.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const hls = parseHlsPath(req.url);
+    if (hls !== null) return void serveHls(req, res, hls).catch(next);
+    next();
   });
 
   app.use((req, res, next) => {

@@ -113,7 +113,7 @@ export interface FlvRouteOptions {
   /** resolves the viewer's address (proxy-aware) */
   clientAddress: (req: IncomingMessage) => string;
   /** null allows; a string refuses with 403 and that reason */
-  access?: (req: PlayRequest, address: string, protocol: 'http' | 'ws') => Promise<string | null> | string | null;
+  access?: (req: PlayRequest, address: string, protocol: 'http' | 'ws' | 'hls') => Promise<string | null> | string | null;
   onEnded?: SessionEndedListener;
 }
 

@@ -175,13 +175,14 @@ export class Hub {
   }
 
   viewersByProtocol(stream: LiveStream): Record<Exclude<Protocol, 'record'>, number> & { total: number } {
-    const out = { http: 0, ws: 0, rtmp: 0, total: 0 };
+    const out = { http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 };
     for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
         // A recording subscribes like a viewer (and counts toward max-viewers-per-stream) but is not one.
         if (sub.sink.protocol === 'record') continue;
-        out[sub.sink.protocol]++;
-        out.total++;
+        const n = sub.sink.viewers ?? 1;
+        out[sub.sink.protocol] += n;
+        out.total += n;
       }
     }
     return out;
