@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type express from 'express';
 import { createAccessPolicy } from './auth/access.js';
 import { notifyHook } from './auth/webhooks.js';
-import { defaultConfig, type Config } from './config.js';
+import { ConfigError, defaultConfig, type Config } from './config.js';
 import type { SessionEnded } from './events.js';
 import { gatewayEventsOf, type GatewayEvents } from './gateway-events.js';
 import { createHttpApp } from './http/app.js';
@@ -25,6 +25,7 @@ import { RelayManager } from './relay/relays.js';
 import { RtmpServer } from './rtmp/server.js';
 import type { TypedEmitter } from './typed-emitter.js';
 import { WsFlvServer } from './ws/flv-socket.js';
+import { clusterEnabled, createClusterHooks } from './cluster/setup.js';
 
 export interface RtmpPorts {
   rtmpPort: number;
@@ -75,10 +76,10 @@ export interface StandaloneGateway extends Gateway, RtmpPorts {
 }
 
 export async function startGateway(config: Partial<Config> = {}, log: Logger = silentLogger()): Promise<StandaloneGateway> {
-  const { gateway, server } = buildGateway(config, log, true);
+  const { gateway, server, startRtmp, startCluster, relays } = buildGateway(config, log, true);
   if (server === null) throw new Error('unreachable: a standalone gateway has a server');
   try {
-    const ports = await gateway.listen();
+    const ports = await startRtmp();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(gateway.options.listen.httpPort, gateway.options.listen.host, () => {
@@ -87,6 +88,8 @@ export async function startGateway(config: Partial<Config> = {}, log: Logger = s
       });
     });
     const httpPort = (server.address() as AddressInfo).port;
+    await startCluster(httpPort);
+    relays.start();
     return Object.assign(gateway, ports, { httpPort, host: gateway.options.listen.host, server });
   } catch (err) {
     await gateway.close();
@@ -94,8 +97,22 @@ export async function startGateway(config: Partial<Config> = {}, log: Logger = s
   }
 }
 
-function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean): { gateway: Gateway; server: http.Server | null } {
-  const options = gatewayOptions({ ...defaultConfig(), ...config });
+interface Built {
+  gateway: Gateway;
+  /** the gateway's own HTTP server (startGateway); null when mounted */
+  server: http.Server | null;
+  relays: RelayManager;
+  startRtmp(): Promise<RtmpPorts>;
+  /** workers and nodes: join once the public HTTP port is known */
+  startCluster(httpPort: number): Promise<void>;
+}
+
+function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean): Built {
+  const config = { ...defaultConfig(), ...partial };
+  const options = gatewayOptions(config);
+  if (!ownServer && clusterEnabled(config)) {
+    throw new ConfigError('clustering (workers, cluster-redis) needs the gateway\'s own HTTP server: use startGateway');
+  }
   setWriteMergeWindow(options.writeBatch.mergeMs);
   setAudioHoldWindow(options.writeBatch.audioHoldMs);
   const hub = new Hub(options.hub, log);
@@ -108,11 +125,15 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
   });
   hub.events.on('stream-ended', (s) => metrics.streamEnded(s));
   hub.events.on('limit', (reason) => metrics.connectionsRefused.inc({ reason }));
-  const access = createAccessPolicy({
+  const publicAccess = createAccessPolicy({
     ...options.access,
     log,
     onRefused: (action, protocol) => metrics.authRefusals.inc({ action, protocol }),
   });
+  // Workers and nodes: a publish claims its key cluster-wide; a missing stream is pulled from its owner.
+  const cluster = createClusterHooks(config, hub, log);
+  const access = cluster === null ? publicAccess : cluster.access(publicAccess);
+  if (cluster !== null) hub.events.on('missing', (app, key) => cluster.streamMissing(app, key));
   const onDone = options.onDone;
   const onEnded = (e: SessionEnded): void => {
     metrics.sessionsEnded.inc({ kind: e.kind, protocol: e.protocol });
@@ -168,7 +189,11 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
     metrics,
     recorder,
     mounted: !ownServer,
+    ...(cluster !== null ? { cluster } : {}),
   });
+  cluster?.registerMetrics(metrics.registry);
+  // The cluster's internal link sits in front of the public app on the gateway's own server.
+  const serverHandler = cluster === null ? handler : cluster.wrap(handler);
   const upgrades = new Map<http.Server, (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void>();
   const listenUpgrades = (httpServer: http.Server): void => {
     if (upgrades.has(httpServer)) return;
@@ -183,6 +208,19 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
   };
 
   const server = ownServer ? ownHttpServer(options, metrics) : null;
+  const startRtmp = async (): Promise<RtmpPorts> => {
+    const { listen } = options;
+    const rtmpPort = await rtmp.listen(listen.rtmpPort, listen.host);
+    const rtmpsPort =
+      listen.rtmps !== null
+        ? await rtmp.listen(listen.rtmps.port, listen.host, {
+            cert: readFileSync(listen.rtmps.certFile),
+            key: readFileSync(listen.rtmps.keyFile),
+          })
+        : null;
+    ports = { rtmpPort, rtmpsPort };
+    return ports;
+  };
   let closing: Promise<void> | null = null;
   const gateway: Gateway = {
     options,
@@ -204,18 +242,9 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
     },
     async listen() {
       if (ports !== null) return ports;
-      const { listen } = options;
-      const rtmpPort = await rtmp.listen(listen.rtmpPort, listen.host);
-      const rtmpsPort =
-        listen.rtmps !== null
-          ? await rtmp.listen(listen.rtmps.port, listen.host, {
-              cert: readFileSync(listen.rtmps.certFile),
-              key: readFileSync(listen.rtmps.keyFile),
-            })
-          : null;
-      ports = { rtmpPort, rtmpsPort };
+      const started = await startRtmp();
       relays.start();
-      return ports;
+      return started;
     },
     close() {
       closing ??= (async () => {
@@ -223,6 +252,7 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
         // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
         relays.close();
+        await cluster?.close();
         hls.close();
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.
@@ -241,8 +271,19 @@ function buildGateway(config: Partial<Config>, log: Logger, ownServer: boolean):
       return closing;
     },
   };
-  if (server !== null) gateway.mount(server);
-  return { gateway, server };
+  if (server !== null) {
+    server.on('request', serverHandler);
+    listenUpgrades(server);
+  }
+  return {
+    gateway,
+    server,
+    relays,
+    startRtmp,
+    startCluster: async (httpPort) => {
+      await cluster?.start(httpPort, serverHandler);
+    },
+  };
 }
 
 function ownHttpServer(options: GatewayOptions, metrics: GatewayMetrics): http.Server {
