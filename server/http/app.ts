@@ -10,6 +10,9 @@ import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
+import { createHlsHandler, parseHlsPath } from '../hls/route.js';
+import { HlsService } from '../hls/service.js';
+import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
@@ -22,6 +25,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   metrics: GatewayMetrics;
   /** recording API and downloads; absent: no recording routes */
   recorder?: Recorder;
+  /** HLS muxers and sessions; absent: made here with the defaults */
+  hls?: HlsService;
 }
 
 /** Constant-time token check (hashing first makes the lengths equal). */
@@ -119,6 +124,8 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     res.status(204).end();
   });
 
+  app.use(createTextRouter({ hub: opts.hub, log: opts.log, apiAuth: auth, clientAddress: opts.clientAddress }));
+
   if (opts.recorder !== undefined) {
     const access = opts.access;
     app.use(
@@ -143,6 +150,18 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.use('/api', auth);
   app.use('/api', (req, res) => {
     res.status(404).json({ error: 'not-found', message: `no API route ${req.method} ${req.originalUrl}` });
+  });
+
+  const serveHls = createHlsHandler({
+    service: opts.hls ?? new HlsService(opts.hub, opts.log, {}, opts.onEnded),
+    clientAddress: opts.clientAddress,
+    ...(opts.access !== undefined ? { access: opts.access } : {}),
+  });
+  app.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const hls = parseHlsPath(req.originalUrl);
+    if (hls !== null) return void serveHls(req, res, hls).catch(next);
+    next();
   });
 
   app.use((req, res, next) => {
