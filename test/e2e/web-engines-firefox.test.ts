@@ -18,5 +18,5 @@ afterAll(async () => {
 describe('Firefox ESR', () => {
   it(`plays the demo and embed pages over WS-FLV and HTTP-FLV for ${PLAY_SECONDS} s with audio, all four at once`, async () => {
     await expectAllCombosPlay(fx, { screenshot: 'engines-firefox-demo' });
-  }, 120_000);
+  }, 150_000);
 });

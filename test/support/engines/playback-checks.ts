@@ -79,7 +79,7 @@ export class PlaybackWatcher {
    * Sample every second for `seconds`; in every `windowSeconds` stretch the
    * picture (frames) and the clock (currentTime) must both have moved on.
    */
-  async expectPlaysFor(seconds: number, windowSeconds = 5): Promise<void> {
+  async expectPlaysFor(seconds: number, windowSeconds = 10): Promise<void> {
     const start = Date.now();
     let windowStart = await this.sample();
     let windowEndsAt = start + windowSeconds * 1000;
