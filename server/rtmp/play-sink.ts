@@ -76,8 +76,10 @@ export class RtmpPlaySink implements Sink {
     this.#send(userControl(UserControlEvent.StreamBegin, id));
     this.#send(onStatus(id, status('status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`), this.#amf3));
     this.#send(onStatus(id, status('status', 'NetStream.Play.Start', `Started playing ${name}.`), this.#amf3));
+    // What nginx-rtmp sends too. A type-18 `onStatus NetStream.Data.Start` (as SRS sends) would reach
+    // ffmpeg's FLV reader as an unknown data message, which it turns into a data stream that no
+    // container can take, so `-map 0 -c copy` fails; `|RtmpSampleAccess` is a name it knows and skips.
     this.#send(dataMessage(['|RtmpSampleAccess', true, true], id));
-    this.#send(dataMessage(['onStatus', status('status', 'NetStream.Data.Start', '')], id));
   }
 
   write(tag: MediaTag): void {
