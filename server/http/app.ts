@@ -11,6 +11,7 @@ import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
 import { detail, summarize } from './stream-info.js';
+import { timeRoute } from './time-route.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
   hub: Hub;
@@ -81,6 +82,8 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok', streams: opts.hub.streams.size });
   });
+
+  app.get('/api/time', timeRoute(opts.hub));
 
   const auth = requireToken(opts.apiToken);
   app.get('/metrics', auth, async (_req, res) => {

@@ -61,6 +61,10 @@ export class LiveStream {
   readonly rewind: RewindBuffer | null;
   #feeders = new Map<Subscriber, RewindFeeder>();
 
+  /** The newest audio/video message: its timeline timestamp and when it arrived (wall clock, ms), for /api/time. */
+  anchorTimestamp = 0;
+  anchorReceivedAt = 0;
+
   // counters read by the stats tick
   bytesIn = 0;
   bytesOut = 0;
@@ -181,6 +185,10 @@ export class LiveStream {
   push(type: TagType, timestamp: number, body: Buffer): void {
     this.bytesIn += body.length;
     const ts = this.#rebase(timestamp, type);
+    if (type !== 18) {
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
+    }
     if (type === 9) {
       const v = classifyVideo(body);
       this.#sawVideo = true;
