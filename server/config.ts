@@ -2,6 +2,8 @@
 // RTMP_GATEWAY_* environment variables, which win over a JSON config file.
 // Every value is validated at start with a message that names the option.
 import { readFileSync } from 'node:fs';
+import { DEFAULT_AMF_LIMITS } from './amf/types.js';
+import { DEFAULT_CHUNK_READER_LIMITS } from './rtmp/chunk-reader.js';
 import { isAutoRecordEntry } from './record/recorder.js';
 import { parseRelayRule } from './relay/relays.js';
 
@@ -77,9 +79,9 @@ export const OPTIONS = {
   'publisher-timeout-ms': { kind: 'int', default: 15_000, min: 100, help: 'a publisher silent this long is dropped and its key freed' },
   'max-connections': { kind: 'int', default: 5_000, min: 1, help: 'RTMP connections at most' },
   'max-connections-per-address': { kind: 'int', default: 200, min: 1, help: 'RTMP connections at most from one address' },
-  'max-message-bytes': { kind: 'int', default: 16 * 1024 * 1024, min: 1024, help: 'largest RTMP message accepted' },
-  'amf-max-depth': { kind: 'int', default: 32, min: 2, help: 'deepest AMF nesting accepted in commands and metadata' },
-  'amf-max-string-bytes': { kind: 'int', default: 1024 * 1024, min: 256, help: 'longest AMF string accepted' },
+  'max-message-bytes': { kind: 'int', default: DEFAULT_CHUNK_READER_LIMITS.maxMessageBytes, min: 1024, help: 'largest RTMP message accepted' },
+  'amf-max-depth': { kind: 'int', default: DEFAULT_AMF_LIMITS.maxDepth, min: 2, help: 'deepest AMF nesting accepted in commands and metadata' },
+  'amf-max-string-bytes': { kind: 'int', default: DEFAULT_AMF_LIMITS.maxStringBytes, min: 256, help: 'longest AMF string accepted' },
   'http-headers-timeout-ms': { kind: 'int', default: 10_000, min: 500, help: 'an HTTP request whose headers take longer is dropped (slowloris)' },
   'max-http-connections': { kind: 'int', default: 10_000, min: 1, help: 'HTTP/WebSocket connections at most' },
   'max-streams': { kind: 'int', default: 1_000, min: 1, help: 'live streams at most' },
@@ -100,6 +102,16 @@ export const OPTIONS = {
     kind: 'int', default: 3600, min: 1,
     help: 'a recording moves to a new file at the next keyframe once its file is this many seconds long',
   },
+  workers: { kind: 'string', default: '1', help: 'worker processes sharing the ports (Node cluster); auto: one per CPU; 1: a single process' },
+  'cluster-redis': { kind: 'string', default: '', help: 'redis://HOST:PORT of the registry shared by several nodes (empty: one node)' },
+  'cluster-advertise': { kind: 'string', default: '', help: 'base URL other nodes use to pull from this one (default http://HOSTNAME:HTTP_PORT)' },
+  'cluster-secret': { kind: 'string', default: '', help: 'authenticates internal links between workers and nodes (required with --cluster-redis)' },
+  'cluster-ttl-ms': { kind: 'int', default: 5_000, min: 1_000, help: 'a stream or node that stops refreshing its registry entry is forgotten after this' },
+  'hls-part-ms': { kind: 'int', default: 300, min: 100, help: 'LL-HLS part target (EXT-X-PART-INF PART-TARGET) in ms' },
+  'hls-segment-ms': { kind: 'int', default: 1_000, min: 100, help: 'HLS segments end at the first keyframe after this many ms' },
+  'hls-segments': { kind: 'int', default: 8, min: 2, help: 'HLS segments kept in memory and listed per stream' },
+  'hls-max-bytes': { kind: 'int', default: 48 * 1024 * 1024, min: 1024 * 1024, help: 'memory bound of the kept HLS segments per stream' },
+  'hls-idle-ms': { kind: 'int', default: 30_000, min: 100, help: 'a stream\'s HLS muxer stops after this long without an HLS request' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -199,7 +211,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
 
   const config = {} as Record<OptionName, Config[OptionName]>;
-  for (const name of Object.keys(OPTIONS) as OptionName[]) config[name] = OPTIONS[name].default as Config[OptionName];
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const d = OPTIONS[name].default;
+    // A copy: a caller changing its config's lists must not change the table's defaults.
+    config[name] = (Array.isArray(d) ? [...d] : d) as Config[OptionName];
+  }
   if (file !== undefined) {
     let parsed: unknown;
     try {
@@ -249,6 +265,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   for (const entry of result.record) {
     if (!isAutoRecordEntry(entry)) throw new ConfigError(`record: ${JSON.stringify(entry)} is not APP/KEY, APP/* or all`);
   }
+  if (!/^(auto|[1-9]\d{0,2})$/.test(result.workers)) throw new ConfigError(`workers must be a number from 1 or auto, got ${JSON.stringify(result.workers)}`);
+  if (result['cluster-redis'] !== '' && !/^rediss?:\/\/\S+$/.test(result['cluster-redis'])) throw new ConfigError('cluster-redis must be a redis:// URL');
+  if (result['cluster-redis'] !== '' && result.workers !== '1') throw new ConfigError('workers and cluster-redis together are not supported yet: run one process per node, or several nodes on one machine');
+  if (result['cluster-redis'] !== '' && result['cluster-secret'] === '') throw new ConfigError('cluster-redis needs --cluster-secret');
+  if (result['cluster-advertise'] !== '' && !/^https?:\/\/[^\s/]+\/?$/.test(result['cluster-advertise'])) throw new ConfigError('cluster-advertise must be http://HOST:PORT');
   if (result['slow-hard-bytes'] < result['slow-soft-bytes']) {
     throw new ConfigError('slow-hard-bytes must be at least slow-soft-bytes');
   }

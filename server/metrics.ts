@@ -23,6 +23,7 @@ export class GatewayMetrics {
   #bytesInEnded = 0;
   #droppedEnded = 0;
   #slowEnded = 0;
+  #discontinuitiesEnded = 0;
   #loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(src: MetricsSources) {
@@ -48,12 +49,13 @@ export class GatewayMetrics {
     new Gauge({
       name: 'gateway_viewers', help: 'viewers by protocol', labelNames: ['protocol'], registers: [r],
       collect() {
-        const n = { http: 0, ws: 0, rtmp: 0 };
+        const n = { http: 0, ws: 0, rtmp: 0, hls: 0 };
         for (const s of live()) {
           const v = hub.viewersByProtocol(s);
           n.http += v.http;
           n.ws += v.ws;
           n.rtmp += v.rtmp;
+          n.hls += v.hls;
         }
         for (const [protocol, count] of Object.entries(n)) this.set({ protocol }, count);
       },
@@ -92,6 +94,15 @@ export class GatewayMetrics {
         this.inc(self.#slowEnded + live().reduce((a, s) => a + s.slowDisconnects, 0));
       },
     });
+    new Counter({
+      name: 'gateway_timestamp_discontinuities_total',
+      help: 'publisher timestamp jumps (clock reset, 31-bit wrap) the timeline re-offset',
+      registers: [r],
+      collect() {
+        this.reset();
+        this.inc(self.#discontinuitiesEnded + live().reduce((a, s) => a + s.timeline.discontinuities, 0));
+      },
+    });
     new Gauge({
       name: 'gateway_event_loop_lag_seconds', help: 'event loop delay p99 since the last scrape', registers: [r],
       collect() {
@@ -119,7 +130,14 @@ export class GatewayMetrics {
   }
 
   /** A stream ended: keep its totals so counters never go backwards. */
-  streamEnded(s: { bytesIn: number; totalBytesOut: number; droppedTags: number; slowDisconnects: number }): void {
+  streamEnded(s: {
+    bytesIn: number;
+    totalBytesOut: number;
+    droppedTags: number;
+    slowDisconnects: number;
+    timeline: { discontinuities: number };
+  }): void {
+    this.#discontinuitiesEnded += s.timeline.discontinuities;
     this.#bytesInEnded += s.bytesIn;
     this.#bytesOutEnded += s.totalBytesOut;
     this.#droppedEnded += s.droppedTags;

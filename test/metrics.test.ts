@@ -172,7 +172,7 @@ describe('GET /metrics', () => {
 describe('GatewayMetrics', () => {
   function metricsFor(hub: Hub): GatewayMetrics {
     const m = new GatewayMetrics({ hub, rtmpConnections: () => 3, httpViewers: () => 0, wsViewers: () => 2 });
-    hub.onStreamEnded = (s) => m.streamEnded(s);
+    hub.events.on('stream-ended', (s) => m.streamEnded(s));
     cleanups.push(() => {
       m.close();
       hub.close();

@@ -10,8 +10,12 @@ import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
 import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
+import { createHlsHandler, parseHlsPath } from '../hls/route.js';
+import { HlsService } from '../hls/service.js';
+import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
 import { timeRoute } from './time-route.js';
+import type { ClusterHooks } from '../cluster/setup.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
   hub: Hub;
@@ -23,6 +27,10 @@ export interface HttpAppOptions extends FlvRouteOptions {
   metrics: GatewayMetrics;
   /** recording API and downloads; absent: no recording routes */
   recorder?: Recorder;
+  /** workers or nodes: /api/cluster, and the whole gateway's streams, metrics and kicks */
+  cluster?: ClusterHooks;
+  /** HLS muxers and sessions; absent: made here with the defaults */
+  hls?: HlsService;
 }
 
 /** Constant-time token check (hashing first makes the lengths equal). */
@@ -80,7 +88,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.use(cors(opts.corsOrigins));
 
   app.get('/api/health', (_req, res) => {
-    res.json({ status: 'ok', streams: opts.hub.streams.size });
+    res.json({ status: 'ok', streams: opts.hub.streams.size, ...(opts.cluster !== undefined ? { cluster: opts.cluster.health() } : {}) });
   });
 
   app.get('/api/time', timeRoute(opts.hub));
@@ -88,13 +96,20 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   const auth = requireToken(opts.apiToken);
   app.get('/metrics', auth, async (_req, res) => {
     res.setHeader('Content-Type', opts.metrics.registry.contentType);
-    res.send(await opts.metrics.registry.metrics());
+    res.send((await opts.cluster?.metrics()) ?? (await opts.metrics.registry.metrics()));
   });
 
-  app.get('/api/streams', auth, (_req, res) => {
-    const streams = [...opts.hub.streams.values()].map((s) => summarize(opts.hub, s));
+  app.get('/api/streams', auth, async (_req, res) => {
+    const streams = (await opts.cluster?.streams()) ?? [...opts.hub.streams.values()].map((s) => summarize(opts.hub, s));
     res.json({ streams, rtmpPort: opts.rtmpPort });
   });
+
+  if (opts.cluster !== undefined) {
+    const cluster = opts.cluster;
+    app.get('/api/cluster', auth, async (_req, res) => {
+      res.json(await cluster.view());
+    });
+  }
 
   const findStream = (req: Request, res: Response) => {
     const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
@@ -109,7 +124,15 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   });
 
   /** Kick the publisher; viewers are ended (or wait, with a grace period). */
-  app.delete('/api/streams/:app/:key', auth, (req, res) => {
+  app.delete('/api/streams/:app/:key', auth, async (req, res) => {
+    // Workers: the publisher may be on another worker, with only an internal copy here.
+    const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
+    const local = opts.hub.get(name);
+    const copyHere = local === undefined || local.publisher?.id.startsWith('cluster-pull:') === true;
+    if (opts.cluster !== undefined && copyHere && (await opts.cluster.kick(name))) {
+      res.status(204).end();
+      return;
+    }
     const stream = findStream(req, res);
     if (stream === undefined) return;
     const publisher = stream.publisher;
@@ -121,6 +144,8 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     }
     res.status(204).end();
   });
+
+  app.use(createTextRouter({ hub: opts.hub, log: opts.log, apiAuth: auth, clientAddress: opts.clientAddress }));
 
   if (opts.recorder !== undefined) {
     const access = opts.access;
@@ -146,6 +171,18 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.use('/api', auth);
   app.use('/api', (req, res) => {
     res.status(404).json({ error: 'not-found', message: `no API route ${req.method} ${req.originalUrl}` });
+  });
+
+  const serveHls = createHlsHandler({
+    service: opts.hls ?? new HlsService(opts.hub, opts.log, {}, opts.onEnded),
+    clientAddress: opts.clientAddress,
+    ...(opts.access !== undefined ? { access: opts.access } : {}),
+  });
+  app.use((req, res, next) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    const hls = parseHlsPath(req.originalUrl);
+    if (hls !== null) return void serveHls(req, res, hls).catch(next);
+    next();
   });
 
   app.use((req, res, next) => {

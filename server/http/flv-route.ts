@@ -122,7 +122,7 @@ export interface FlvRouteOptions {
   /** resolves the viewer's address (proxy-aware) */
   clientAddress: (req: IncomingMessage) => string;
   /** null allows; a string refuses with 403 and that reason */
-  access?: (req: PlayRequest, address: string, protocol: 'http' | 'ws') => Promise<string | null> | string | null;
+  access?: (req: PlayRequest, address: string, protocol: 'http' | 'ws' | 'hls') => Promise<string | null> | string | null;
   onEnded?: SessionEndedListener;
 }
 
@@ -164,7 +164,7 @@ export async function serveHttpFlv(
   }
   // Fix (reliability): a viewer over max-viewers-per-stream used to get "200 OK" with FLV headers and then
   // a reset connection; it now gets a 503 with the reason (a 404 if the stream ended in between).
-  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res, !wantsUntouched(play.query)), rewindMs);
+  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res, !wantsUntouched(play.query)), rewindMs, address);
   if (!r.ok) {
     res.writeHead(r.reason === 'not-found' ? 404 : 503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${r.detail}\n`);
     return;
@@ -175,7 +175,6 @@ export async function serveHttpFlv(
     res.flushHeaders();
   }
   const sub = r.subscriber;
-  sub.address = address;
   opts.log.info({ stream: play.name, address, protocol: 'http' }, 'viewer joined');
   res.on('close', () => {
     const reason = sub.endDetail ?? 'viewer left';

@@ -9,7 +9,7 @@ export interface StreamSummary {
   state: 'live' | 'idle';
   video: { codec: string; profile: string; level: number; width: number; height: number; fps: number } | null;
   audio: { codec: string; profile?: string; sampleRate: number; channels: number } | null;
-  viewers: { http: number; ws: number; rtmp: number; total: number };
+  viewers: { http: number; ws: number; rtmp: number; hls: number; total: number };
   bitrateIn: number;
   bitrateOut: number;
   uptime: number;

@@ -2,8 +2,9 @@
 // per-second rates the API reports. Delivery adapters and the RTMP session
 // only talk to the hub; the hub knows FLV tags, not protocols.
 import type { Logger } from '../log.js';
-import { LiveStream, type LiveStreamOptions, type PublisherInfo } from './live-stream.js';
-import type { Protocol, Sink, Subscriber } from './subscriber.js';
+import { TypedEmitter } from '../typed-emitter.js';
+import { LiveStream, type LiveStreamOptions, type PublisherInfo, type StreamOwner } from './live-stream.js';
+import type { EndReason, Protocol, Sink, Subscriber } from './subscriber.js';
 
 export type DuplicatePublishPolicy = 'refuse' | 'takeover';
 
@@ -13,16 +14,41 @@ export interface HubOptions extends LiveStreamOptions {
   maxViewersPerStream: number;
 }
 
-export const DEFAULT_HUB_OPTIONS: HubOptions = {
-  // About 20 s of a 5 Mbit/s stream: enough for a 2–10 s GOP.
-  gop: { maxBytes: 12 * 1024 * 1024, maxDurationMs: 20_000 },
-  // Soft: ~3 s of a 5 Mbit/s stream queued for one viewer; hard: ~13 s.
-  slow: { softBytes: 2 * 1024 * 1024, hardBytes: 8 * 1024 * 1024, maxSkipMs: 15_000 },
-  graceMs: 0,
-  duplicatePublish: 'refuse',
-  maxStreams: 1000,
-  maxViewersPerStream: 10_000,
-};
+export type HubLimit = 'max-streams' | 'max-viewers-per-stream';
+
+/** A viewer (or recording, protocol 'record') and where it watches from. */
+export interface ViewerEvent {
+  stream: LiveStream;
+  subscriber: Subscriber;
+  protocol: Protocol;
+  address: string;
+}
+
+/** A viewer that stopped: why, and what it was sent. */
+export interface ViewerStopEvent extends ViewerEvent {
+  reason: EndReason;
+  detail: string;
+  bytes: number;
+}
+
+/** Everything the hub tells its listeners (metrics, relays, recorder, clustering, library users). */
+export interface HubEvents {
+  /** a publisher started or took over a stream, or returned within the grace period */
+  published: [stream: LiveStream];
+  /** the publisher left or was replaced; the stream may still wait for it (grace) */
+  unpublished: [stream: LiveStream, publisher: PublisherInfo];
+  /** the stream is gone: every viewer has been ended */
+  'stream-ended': [stream: LiveStream];
+  /**
+   * A viewer asked for a stream that is not live. A listener may publish it
+   * synchronously (on-demand pull); the remaining listeners are not asked once one has.
+   */
+  missing: [app: string, key: string];
+  /** max-streams or max-viewers-per-stream refused someone */
+  limit: [reason: HubLimit];
+  play: [viewer: ViewerEvent];
+  stop: [viewer: ViewerStopEvent];
+}
 
 export interface StreamRates {
   bitrateIn: number;
@@ -52,18 +78,31 @@ export class Hub {
   #log: Logger;
   #samples = new WeakMap<LiveStream, RateSample>();
   #timer: NodeJS.Timeout;
+  readonly events = new TypedEmitter<HubEvents>();
+  /** how the streams report to this hub: one object shared by every stream, no closures per stream */
+  #owner: StreamOwner = {
+    publisherLeft: (stream, publisher) => this.events.emit('unpublished', stream, publisher),
+    viewerLeft: (stream, sub) => {
+      if (this.events.listenerCount('stop') === 0) return;
+      this.events.emit('stop', {
+        stream,
+        subscriber: sub,
+        protocol: sub.sink.protocol,
+        address: sub.address,
+        reason: sub.endReason ?? 'closed',
+        detail: sub.endDetail ?? '',
+        bytes: sub.bytesSent,
+      });
+    },
+    streamEnded: (stream) => {
+      if (this.streams.get(stream.name) !== stream) return;
+      this.streams.delete(stream.name);
+      this.events.emit('stream-ended', stream);
+    },
+  };
 
-  /** told when a stream ends, e.g. so metrics keep its totals */
-  onStreamEnded: ((stream: LiveStream) => void) | null = null;
-  /** told when a publisher (re)starts a stream, e.g. to start push relays */
-  onPublished: ((stream: LiveStream) => void) | null = null;
-  /** asked when a viewer wants a stream that is not live; may publish it (on-demand pull) */
-  onMissing: ((app: string, key: string) => void) | null = null;
-  /** told when max-streams or max-viewers-per-stream refuses someone */
-  onLimit: ((reason: 'max-streams' | 'max-viewers-per-stream') => void) | null = null;
-
-  constructor(options: Partial<HubOptions>, log: Logger) {
-    this.options = { ...DEFAULT_HUB_OPTIONS, ...options };
+  constructor(options: HubOptions, log: Logger) {
+    this.options = options;
     this.#log = log;
     this.#timer = setInterval(() => this.#sampleRates(), 1000);
     this.#timer.unref();
@@ -73,13 +112,19 @@ export class Hub {
     return this.streams.get(name);
   }
 
-  /** The stream, or the one onMissing creates for a viewer who asks for it (on-demand pull). */
+  /** The stream, or the one a 'missing' listener publishes for a viewer who asks for it (on-demand pull). */
   ensure(name: string): LiveStream | undefined {
     const found = this.streams.get(name);
-    if (found !== undefined || this.onMissing === null) return found;
+    if (found !== undefined) return found;
     const slash = name.indexOf('/');
-    this.onMissing(name.slice(0, slash), name.slice(slash + 1));
-    return this.streams.get(name);
+    const app = name.slice(0, slash);
+    const key = name.slice(slash + 1);
+    for (const listener of this.events.listeners('missing')) {
+      listener(app, key);
+      const made = this.streams.get(name);
+      if (made !== undefined) return made;
+    }
+    return undefined;
   }
 
   publish(app: string, key: string, publisher: PublisherInfo): PublishResult {
@@ -90,40 +135,39 @@ export class Hub {
         if (this.options.duplicatePublish === 'refuse') {
           return { ok: false, reason: 'busy', detail: `${name} is already being published` };
         }
-        const old = existing.publisher;
-        existing.publisher = null;
-        old.kick('taken over by a new publisher');
+        existing.takeOver(publisher);
+      } else {
+        existing.attach(publisher);
       }
-      existing.attach(publisher);
-      this.onPublished?.(existing);
+      this.events.emit('published', existing);
       return { ok: true, stream: existing };
     }
     if (this.streams.size >= this.options.maxStreams) {
       // Reliability: every limit that refuses someone leaves a log line, whatever the protocol.
       this.#log.warn({ stream: name, limit: this.options.maxStreams }, 'publish refused: max-streams');
-      this.onLimit?.('max-streams');
+      this.events.emit('limit', 'max-streams');
       return { ok: false, reason: 'limit', detail: `already ${this.streams.size} streams` };
     }
-    const stream = new LiveStream(app, key, this.options, this.#log, (s) => {
-      if (this.streams.get(s.name) !== s) return;
-      this.streams.delete(s.name);
-      this.onStreamEnded?.(s);
-    });
+    const stream = new LiveStream(app, key, this.options, this.#log, this.#owner);
     stream.attach(publisher);
     this.streams.set(name, stream);
-    this.onPublished?.(stream);
+    this.events.emit('published', stream);
     return { ok: true, stream };
   }
 
-  subscribe(name: string, sink: Sink, rewindMs = 0): SubscribeResult {
+  /** A new viewer of a live stream; `address` is who it is, for the API, logs and the 'play' event. */
+  subscribe(name: string, sink: Sink, rewindMs = 0, address = ''): SubscribeResult {
     const stream = this.ensure(name);
     if (stream === undefined) return { ok: false, reason: 'not-found', detail: `no live stream ${name}` };
     if (stream.subscribers.size + stream.waiting.size + stream.rewinders.size >= this.options.maxViewersPerStream) {
       this.#log.warn({ stream: name, protocol: sink.protocol, limit: this.options.maxViewersPerStream }, 'viewer refused: max-viewers-per-stream');
-      this.onLimit?.('max-viewers-per-stream');
+      this.events.emit('limit', 'max-viewers-per-stream');
       return { ok: false, reason: 'limit', detail: `${name} has its maximum of viewers` };
     }
-    return { ok: true, subscriber: stream.subscribe(sink, rewindMs), stream };
+    const subscriber = stream.subscribe(sink, rewindMs);
+    subscriber.address = address;
+    this.events.emit('play', { stream, subscriber, protocol: sink.protocol, address });
+    return { ok: true, subscriber, stream };
   }
 
   rates(stream: LiveStream): StreamRates {
@@ -131,16 +175,24 @@ export class Hub {
   }
 
   viewersByProtocol(stream: LiveStream): Record<Exclude<Protocol, 'record'>, number> & { total: number } {
-    const out = { http: 0, ws: 0, rtmp: 0, total: 0 };
+    const out = { http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 };
     for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
         // A recording subscribes like a viewer (and counts toward max-viewers-per-stream) but is not one.
         if (sub.sink.protocol === 'record') continue;
-        out[sub.sink.protocol]++;
-        out.total++;
+        const n = sub.sink.viewers ?? 1;
+        out[sub.sink.protocol] += n;
+        out.total += n;
       }
     }
     return out;
+  }
+
+  /** Viewers of every stream on one protocol: the one count the API and metrics both use. */
+  viewerCount(protocol: Exclude<Protocol, 'record'>): number {
+    let n = 0;
+    for (const stream of this.streams.values()) n += this.viewersByProtocol(stream)[protocol];
+    return n;
   }
 
   #sampleRates(): void {
@@ -170,13 +222,6 @@ export class Hub {
   /** End every stream (shutdown). */
   close(): void {
     clearInterval(this.#timer);
-    for (const stream of [...this.streams.values()]) {
-      // Fix: detach the publisher before kicking it, as takeover does. The RTMP session's kick() detaches
-      // synchronously, which (without a grace period) ended the viewers as 'unpublished', not 'shutdown'.
-      const publisher = stream.publisher;
-      stream.publisher = null;
-      publisher?.kick('server shutting down');
-      stream.end('shutdown', 'server shutting down');
-    }
+    for (const stream of [...this.streams.values()]) stream.shutdown('server shutting down');
   }
 }

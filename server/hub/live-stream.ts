@@ -1,17 +1,14 @@
 // One live stream: its publisher, metadata, sequence headers, GOP cache and
 // viewers. Each received message becomes one MediaTag shared by every viewer.
-//
-// Timeline policy: the stream has one timeline shared by all viewers, starting
-// at 0 at the first publish. A publisher returning within the grace period
-// continues it where it left off. Within a track, timestamps never go
-// backwards (a backwards step is clamped to the last value). A viewer joining
-// mid-stream starts at the cached keyframe's timestamp, not at 0, which is what
-// lets one serialized tag serve every viewer.
+// The stream's timeline (one for all viewers, see timeline.ts) lets one
+// serialized tag serve every viewer: a viewer joining mid-stream starts at the
+// cached keyframe's timestamp, not at 0.
 import type { Logger } from '../log.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
 import { MediaTag, type TagType } from './media-tag.js';
 import { RewindBuffer, RewindFeeder, type RewindLimits } from './rewind.js';
 import { Subscriber, type EndReason, type Sink, type SlowViewerLimits } from './subscriber.js';
+import { Timeline, type TimelineLimits } from './timeline.js';
 import { classifyAudio, classifyVideo, type AudioInfo, type VideoInfo } from './track-info.js';
 
 export interface LiveStreamOptions {
@@ -21,6 +18,8 @@ export interface LiveStreamOptions {
   graceMs: number;
   /** keep this much of the stream for viewers joining behind live (windowMs 0: off) */
   rewind?: RewindLimits;
+  /** what counts as a timestamp discontinuity rather than jitter (defaults in timeline.ts) */
+  timeline?: TimelineLimits;
 }
 
 export interface PublisherInfo {
@@ -33,6 +32,16 @@ export interface PublisherInfo {
 
 export type StreamState = 'live' | 'idle';
 
+/** What a stream tells the registry that holds it (the hub), which turns it into events. */
+export interface StreamOwner {
+  /** the publisher left or was replaced; the stream may wait for it (grace) */
+  publisherLeft(stream: LiveStream, publisher: PublisherInfo): void;
+  /** a viewer's subscription ended, for whatever reason */
+  viewerLeft(stream: LiveStream, viewer: Subscriber): void;
+  /** the stream ended; called once */
+  streamEnded(stream: LiveStream): void;
+}
+
 const NO_CONFIG = { metadata: null, video: null, audio: null };
 
 export class LiveStream {
@@ -41,7 +50,7 @@ export class LiveStream {
   readonly name: string;
   readonly options: LiveStreamOptions;
   readonly createdAt = Date.now();
-  publisher: PublisherInfo | null = null;
+  #publisher: PublisherInfo | null = null;
   publishedAt = 0;
   state: StreamState = 'live';
 
@@ -73,20 +82,16 @@ export class LiveStream {
   slowDisconnects = 0;
 
   #log: Logger;
-  #offset: number | null = null;
-  /** the current publisher's last timestamp, unwrapped past 2^32 */
-  #lastRaw: number | null = null;
-  #lastAudio = 0;
-  #lastVideo = 0;
-  #lastData = 0;
+  readonly timeline: Timeline;
   #sawAudio = false;
   #sawVideo = false;
   #joinTags: MediaTag[] | null = null;
   #joinTagsAt = 0;
   #graceTimer: NodeJS.Timeout | null = null;
-  #onEnd: (stream: LiveStream) => void;
+  #owner: StreamOwner;
+  #ended = false;
 
-  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, onEnd: (s: LiveStream) => void) {
+  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, owner: StreamOwner) {
     this.app = app;
     this.key = key;
     this.name = `${app}/${key}`;
@@ -94,7 +99,18 @@ export class LiveStream {
     this.gop = new GopCache(options.gop);
     this.rewind = options.rewind !== undefined && options.rewind.windowMs > 0 ? new RewindBuffer(options.rewind) : null;
     this.#log = log;
-    this.#onEnd = onEnd;
+    this.#owner = owner;
+    this.timeline = new Timeline(options.timeline, (d) =>
+      log.warn(
+        { stream: this.name, track: d.track, jumpMs: d.jumpMs, resumeAt: d.resumeAt },
+        'publisher timestamps jumped: timeline re-offset to continue smoothly',
+      ),
+    );
+  }
+
+  /** Who publishes now; changed only by attach, detach, takeOver and shutdown. */
+  get publisher(): PublisherInfo | null {
+    return this.#publisher;
   }
 
   /** The tracks this stream carries: from what has arrived, else what metadata announces. */
@@ -111,20 +127,20 @@ export class LiveStream {
       clearTimeout(this.#graceTimer);
       this.#graceTimer = null;
     }
-    this.publisher = publisher;
+    this.#publisher = publisher;
     this.publishedAt = Date.now();
     this.state = 'live';
-    // The new publisher's timestamps are rebased onto the existing timeline at its first message.
-    this.#offset = null;
-    this.#lastRaw = null;
+    // The new publisher's timestamps are rebased onto the existing timeline at its first frame.
+    this.timeline.restart();
     this.gop.clear();
     this.#joinTags = null;
   }
 
   /** The publisher left. Without a grace period (or viewers to keep), the stream ends now. */
   detach(publisher: PublisherInfo): void {
-    if (this.publisher !== publisher) return;
-    this.publisher = null;
+    if (this.#publisher !== publisher) return;
+    this.#publisher = null;
+    this.#owner.publisherLeft(this, publisher);
     if (this.options.graceMs > 0 && this.subscribers.size + this.waiting.size > 0) {
       this.state = 'idle';
       this.#graceTimer = setTimeout(() => this.end('unpublished', 'publisher did not return'), this.options.graceMs);
@@ -134,42 +150,35 @@ export class LiveStream {
     this.end('unpublished', 'publisher ended the stream');
   }
 
+  /** A new publisher replaces the current one (duplicate-publish takeover); viewers stay. */
+  takeOver(publisher: PublisherInfo): void {
+    this.#release('taken over by a new publisher');
+    this.attach(publisher);
+  }
+
+  /** Server shutdown: the publisher is kicked and viewers end with 'shutdown', never 'unpublished'. */
+  shutdown(detail: string): void {
+    this.#release(detail);
+    this.end('shutdown', detail);
+  }
+
+  /** Detach the publisher before kicking it: its kick() may detach synchronously, which must find nothing. */
+  #release(reason: string): void {
+    const old = this.#publisher;
+    if (old === null) return;
+    this.#publisher = null;
+    this.#owner.publisherLeft(this, old);
+    old.kick(reason);
+  }
+
   /** End the stream and every viewer. Safe to call twice. */
   end(reason: EndReason, detail: string): void {
     if (this.#graceTimer !== null) clearTimeout(this.#graceTimer);
     this.#graceTimer = null;
     for (const sub of [...this.subscribers, ...this.waiting, ...this.rewinders]) sub.close(reason, detail);
-    this.#onEnd(this);
-  }
-
-  #rebase(timestamp: number, type: TagType): number {
-    // Fix: RTMP timestamps wrap at 2^32 ms (the chunk reader wraps them); without unwrapping, every tag
-    // after the wrap was clamped to the last value and the timeline froze. Audio and video take the 2^32
-    // epoch that puts them nearest the previous audio/video timestamp; sparse data messages (some stamped
-    // 0) only take the current epoch and never move it.
-    if (type !== 18) {
-      if (this.#lastRaw !== null) timestamp += Math.round((this.#lastRaw - timestamp) / 2 ** 32) * 2 ** 32;
-      this.#lastRaw = timestamp;
-    } else if (this.#lastRaw !== null) {
-      timestamp += Math.floor(this.#lastRaw / 2 ** 32) * 2 ** 32;
-    }
-    if (this.#offset === null) {
-      const last = Math.max(this.#lastAudio, this.#lastVideo, this.#lastData);
-      const resume = this.#sawAudio || this.#sawVideo ? last + 1 : 0;
-      this.#offset = resume - timestamp;
-    }
-    let ts = timestamp + this.#offset;
-    if (type === 8) {
-      ts = Math.max(ts, this.#lastAudio);
-      this.#lastAudio = ts;
-    } else if (type === 9) {
-      ts = Math.max(ts, this.#lastVideo);
-      this.#lastVideo = ts;
-    } else {
-      ts = Math.max(ts, this.#lastData, 0);
-      this.#lastData = ts;
-    }
-    return ts;
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#owner.streamEnded(this);
   }
 
   /** `onMetaData` from the publisher (the body is `"onMetaData", {…}` in AMF0). */
@@ -184,13 +193,11 @@ export class LiveStream {
   /** One audio (8), video (9) or data (18) message from the publisher. */
   push(type: TagType, timestamp: number, body: Buffer): void {
     this.bytesIn += body.length;
-    const ts = this.#rebase(timestamp, type);
-    if (type !== 18) {
-      this.anchorTimestamp = ts;
-      this.anchorReceivedAt = Date.now();
-    }
     if (type === 9) {
       const v = classifyVideo(body);
+      const ts = this.timeline.map('video', timestamp, v.coded ? 'frame' : 'other');
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
       this.#sawVideo = true;
       if (v.config !== undefined) {
         const tag = new MediaTag(9, ts, body, false, true);
@@ -222,6 +229,10 @@ export class LiveStream {
     }
     if (type === 8) {
       const a = classifyAudio(body);
+      const isFrame = a.config === undefined && a.trackConfig === undefined;
+      const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
       this.#sawAudio = true;
       if (a.config !== undefined) {
         const tag = new MediaTag(8, ts, body, false, true);
@@ -247,7 +258,18 @@ export class LiveStream {
       this.#fanOut(tag);
       return;
     }
+    this.#fanOut(new MediaTag(18, this.timeline.map('data', timestamp, 'other'), body, false, false));
+  }
+
+  /**
+   * A script tag made here rather than by the publisher (an operator's text cue): it goes on the
+   * timeline at the live position, the newest timestamp any track reached, so every viewer and
+   * recording gets it in order with the media around it. Returns that timestamp.
+   */
+  injectData(body: Buffer): number {
+    const ts = this.timeline.injectData();
     this.#fanOut(new MediaTag(18, ts, body, false, false));
+    return ts;
   }
 
   /** Multitrack sequence headers, one per track, for the join sequence. */
@@ -307,11 +329,12 @@ export class LiveStream {
       this.slowDisconnects++;
       this.#log.warn({ stream: this.name, protocol: sub.sink.protocol, detail }, 'slow viewer disconnected');
     }
+    this.#owner.viewerLeft(this, sub);
   }
 
   /** Start the waiting viewers just before the tag at `at` is fanned out: no GOP, that tag comes next. */
   #startWaiting(): void {
-    const at = this.#sawVideo ? this.#lastVideo : this.#lastAudio;
+    const at = this.timeline.last(this.#sawVideo ? 'video' : 'audio');
     for (const sub of this.waiting) {
       this.waiting.delete(sub);
       this.#start(sub, at, false);

@@ -6,7 +6,7 @@
 import type { MediaTag } from './media-tag.js';
 import * as batch from './write-batch.js';
 
-export type Protocol = 'http' | 'ws' | 'rtmp' | 'record';
+export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record';
 export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
 
 /** The protocol adapter a subscriber writes to. Implementations never copy the tag's buffers. */
@@ -19,6 +19,8 @@ export interface Sink {
   write(tag: MediaTag): void;
   /** the stream ended or this viewer was dropped; called once */
   end(reason: EndReason, detail: string): void;
+  /** viewers this one sink serves (the HLS muxer serves every HLS session of a stream); absent: 1 */
+  readonly viewers?: number;
   /** hold writes in the socket until uncork (write batching); optional */
   cork?(): void;
   uncork?(): void;

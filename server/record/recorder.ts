@@ -22,7 +22,8 @@ import {
 // Kept importable from here, where they lived before Recording had a module of its own.
 export { RECORD_PROTOCOL, Recording, type RecordingInfo, type RecordingTrigger } from './recording.js';
 
-export interface RecorderOptions {
+/** What the config table decides (defaults there). */
+export interface RecorderSettings {
   /** where recordings go; relative paths are taken from the working directory */
   dir: string;
   /** streams recorded as soon as they are published: `APP/KEY`, `APP/*`, or `all` */
@@ -31,15 +32,11 @@ export interface RecorderOptions {
   maxBytes: number;
   /** … or this many seconds */
   maxSeconds: number;
-  log: Logger;
 }
 
-export const DEFAULT_RECORDER_OPTIONS = {
-  dir: 'recordings',
-  auto: [] as string[],
-  maxBytes: 512 * 1024 * 1024,
-  maxSeconds: 3600,
-};
+export interface RecorderOptions extends RecorderSettings {
+  log: Logger;
+}
 
 /** Is this a valid entry of the auto-record list (`all`, `*`, `APP/*`, `APP/KEY`)? For config validation. */
 export function isAutoRecordEntry(entry: string): boolean {
@@ -70,9 +67,9 @@ export class Recorder {
   #closed = false;
   #ctx: RecordingContext;
 
-  constructor(hub: Hub, options: Partial<RecorderOptions> & { log: Logger }) {
+  constructor(hub: Hub, options: RecorderOptions) {
     this.hub = hub;
-    this.options = { ...DEFAULT_RECORDER_OPTIONS, ...options };
+    this.options = options;
     this.dir = path.resolve(this.options.dir);
     this.#log = options.log;
     this.#ctx = {

@@ -91,13 +91,12 @@ class PushRelay implements Sink {
     const client = new RtmpClient(this.url, 'publish', {
       ready: () => {
         this.#backoff.reset();
-        const r = this.hub.subscribe(this.stream, this);
+        const r = this.hub.subscribe(this.stream, this, 0, parseRtmpUrl(this.url).host);
         if (!r.ok) {
           this.stop(r.detail);
           return;
         }
         this.#sub = r.subscriber;
-        this.#sub.address = parseRtmpUrl(this.url).host;
         this.log.info({ stream: this.stream, to: redact(client.url) }, 'push relay publishing');
       },
       message: () => {},
@@ -296,7 +295,7 @@ class PullRelay {
 
 export interface RelayConfig {
   /** a remote that does not answer, or a pull that gets no media, for this long is dropped */
-  timeoutMs?: number;
+  timeoutMs: number;
   push: RelayRule[];
   pull: RelayRule[];
   pullOnDemand: RelayRule[];
@@ -317,10 +316,13 @@ export class RelayManager {
     this.#config = config;
     this.#log = log.child({ component: 'relay' });
     this.#backoff = config.backoff ?? DEFAULT_BACKOFF;
-    this.#timeoutMs = config.timeoutMs ?? 10_000;
-    if (config.push.length > 0) hub.onPublished = (stream) => this.#startPushes(stream);
-    if (config.pullOnDemand.length > 0) hub.onMissing = (app, key) => this.#pullOnDemand(app, key);
+    this.#timeoutMs = config.timeoutMs;
+    if (config.push.length > 0) hub.events.on('published', this.#onPublished);
+    if (config.pullOnDemand.length > 0) hub.events.on('missing', this.#onMissing);
   }
+
+  #onPublished = (stream: LiveStream): void => this.#startPushes(stream);
+  #onMissing = (app: string, key: string): void => this.#pullOnDemand(app, key);
 
   /** Start the static pulls. */
   start(): void {
@@ -371,6 +373,8 @@ export class RelayManager {
   }
 
   close(): void {
+    this.#hub.events.off('published', this.#onPublished);
+    this.#hub.events.off('missing', this.#onMissing);
     for (const p of [...this.#pushes]) p.stop('server shutting down');
     for (const p of [...this.#pulls.values()]) p.stop('server shutting down');
   }

@@ -5,7 +5,7 @@ import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
 import { encodeMessage, type OutgoingMessage } from './chunk-writer.js';
 import { dataMessage, onStatus, status } from './commands.js';
-import { Csid, userControl, UserControlEvent } from './messages.js';
+import { Csid, MessageType, userControl, UserControlEvent } from './messages.js';
 import type { Transport } from './session.js';
 
 /** Every connection switches to this outgoing chunk size at connect, so shared encodings fit all. */
@@ -21,8 +21,18 @@ const SHARED_STREAM_ID = 1;
 const CSID_BY_TYPE: Record<number, number> = { 8: Csid.Audio, 9: Csid.Video, 18: Csid.MediaData };
 
 export function encodeTagForRtmp(tag: MediaTag, streamId: number): Buffer {
+  // Timed script data (onTextData, onCuePoint, …) goes out as an aggregate message (spec §7.1.6) holding
+  // the FLV tag itself: librtmp writes only onMetaData of plain data messages into its FLV output, but
+  // copies aggregates whole, and every RTMP player splits them back into the same data message.
+  const aggregate = tag.type === 18 && !tag.config;
   return encodeMessage(
-    { csid: CSID_BY_TYPE[tag.type]!, type: tag.type, streamId, timestamp: tag.timestamp, payload: tag.body },
+    {
+      csid: CSID_BY_TYPE[tag.type]!,
+      type: aggregate ? MessageType.Aggregate : tag.type,
+      streamId,
+      timestamp: tag.timestamp,
+      payload: aggregate ? tag.flv : tag.body,
+    },
     OUT_CHUNK_SIZE,
   );
 }
@@ -66,8 +76,10 @@ export class RtmpPlaySink implements Sink {
     this.#send(userControl(UserControlEvent.StreamBegin, id));
     this.#send(onStatus(id, status('status', 'NetStream.Play.Reset', `Playing and resetting ${name}.`), this.#amf3));
     this.#send(onStatus(id, status('status', 'NetStream.Play.Start', `Started playing ${name}.`), this.#amf3));
+    // What nginx-rtmp sends too. A type-18 `onStatus NetStream.Data.Start` (as SRS sends) would reach
+    // ffmpeg's FLV reader as an unknown data message, which it turns into a data stream that no
+    // container can take, so `-map 0 -c copy` fails; `|RtmpSampleAccess` is a name it knows and skips.
     this.#send(dataMessage(['|RtmpSampleAccess', true, true], id));
-    this.#send(dataMessage(['onStatus', status('status', 'NetStream.Data.Start', '')], id));
   }
 
   write(tag: MediaTag): void {

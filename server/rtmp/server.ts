@@ -10,15 +10,9 @@ import type { Logger } from '../log.js';
 import { runBatched } from '../hub/write-batch.js';
 import { RtmpSession, type AccessCheck, type Transport } from './session.js';
 
-export interface RtmpServerOptions {
-  hub: Hub;
-  log: Logger;
-  access?: AccessCheck;
-  onEnded?: SessionEndedListener;
-  /** called when a limit closes or refuses a connection */
-  onLimit?: (reason: string) => void;
-  onProtocolError?: (code: string) => void;
-  amfLimits?: AmfLimits;
+/** The listener's bounds (the config table holds their defaults). */
+export interface RtmpLimits {
+  amfLimits: AmfLimits;
   /** a handshake not complete after this long is dropped */
   handshakeTimeoutMs: number;
   /** a connection neither publishing nor playing after this long is dropped */
@@ -30,14 +24,15 @@ export interface RtmpServerOptions {
   maxMessageBytes: number;
 }
 
-export const DEFAULT_RTMP_OPTIONS = {
-  handshakeTimeoutMs: 5_000,
-  idleTimeoutMs: 30_000,
-  publisherTimeoutMs: 15_000,
-  maxConnections: 5_000,
-  maxConnectionsPerAddress: 200,
-  maxMessageBytes: 16 * 1024 * 1024,
-};
+export interface RtmpServerOptions extends RtmpLimits {
+  hub: Hub;
+  log: Logger;
+  access?: AccessCheck;
+  onEnded?: SessionEndedListener;
+  /** called when a limit closes or refuses a connection */
+  onLimit?: (reason: string) => void;
+  onProtocolError?: (code: string) => void;
+}
 
 class SocketTransport implements Transport {
   readonly remoteAddress: string;
@@ -137,7 +132,7 @@ export class RtmpServer {
       ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
       ...(o.onProtocolError !== undefined ? { onProtocolError: o.onProtocolError } : {}),
       ...(o.onLimit !== undefined ? { onLimit: o.onLimit } : {}),
-      ...(o.amfLimits !== undefined ? { amfLimits: o.amfLimits } : {}),
+      amfLimits: o.amfLimits,
     });
     this.sessions.add(session);
 

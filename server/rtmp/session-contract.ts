@@ -40,10 +40,14 @@ export interface SessionOptions {
   onLimit?: (reason: string) => void;
   /** told the error code when bad input closes the session (for metrics) */
   onProtocolError?: (code: string) => void;
-  /** the window we ask the peer to acknowledge */
+  /** the window we ask the peer to acknowledge (default WINDOW_ACK_SIZE) */
   windowAckSize?: number;
+  /** largest message accepted (default: the chunk reader's) */
   maxMessageBytes?: number;
 }
+
+/** The acknowledgement window asked of peers: what common servers ask, so encoders behave as they do there. */
+export const WINDOW_ACK_SIZE = 2_500_000;
 
 /** A name or URL as logged: without its query, which may carry a signature. */
 export function withoutQuery(s: string): string {

@@ -19,7 +19,7 @@ import {
   userControl, UserControlEvent, windowAckSize,
 } from './messages.js';
 import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
-import { withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
+import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
 
 export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transport } from './session-contract.js';
 
@@ -60,9 +60,10 @@ export class RtmpSession {
     this.transport = transport;
     this.#opts = opts;
     this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress });
-    this.#reader = new ChunkStreamReader((m) => this.#onMessage(m), {
-      maxMessageBytes: opts.maxMessageBytes ?? 16 * 1024 * 1024,
-    });
+    this.#reader = new ChunkStreamReader(
+      (m) => this.#onMessage(m),
+      opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {},
+    );
   }
 
   /** The chunk size the peer sends with (128 until it says otherwise). */
@@ -245,8 +246,9 @@ export class RtmpSession {
     }
     this.app = app;
     this.role = 'connected';
-    this.#send(windowAckSize(this.#opts.windowAckSize ?? 2_500_000));
-    this.#send(setPeerBandwidth(this.#opts.windowAckSize ?? 2_500_000, 2));
+    const ackWindow = this.#opts.windowAckSize ?? WINDOW_ACK_SIZE;
+    this.#send(windowAckSize(ackWindow));
+    this.#send(setPeerBandwidth(ackWindow, 2));
     this.#send(setChunkSize(OUT_CHUNK_SIZE));
     this.#writer.setChunkSize(OUT_CHUNK_SIZE);
     const objectEncoding = cmd.object['objectEncoding'] === 3 ? 3 : 0;
@@ -395,14 +397,13 @@ export class RtmpSession {
       if (denied !== null) return fail('NetStream.Play.Failed', denied);
       const name = `${this.app}/${path.name}`;
       const sink = new RtmpPlaySink(this.transport, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
-      const r = this.#opts.hub.subscribe(name, sink);
+      const r = this.#opts.hub.subscribe(name, sink, 0, this.transport.remoteAddress);
       if (!r.ok) {
         return fail(r.reason === 'not-found' ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed', r.detail);
       }
       this.role = 'playing';
       this.streamKey = path.name;
       this.#subscriber = r.subscriber;
-      r.subscriber.address = this.transport.remoteAddress;
       this.#log.info({ stream: name }, 'rtmp play started');
     });
   }

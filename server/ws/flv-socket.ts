@@ -128,13 +128,12 @@ export class WsFlvServer {
       ws.close(WS_CLOSE.BadRequest, 'rewind must be a number of seconds');
       return;
     }
-    const r = hub.subscribe(play.name, new WsFlvSink(ws, !wantsUntouched(play.query)), rewindMs);
+    const r = hub.subscribe(play.name, new WsFlvSink(ws, !wantsUntouched(play.query)), rewindMs, address);
     if (!r.ok) {
       ws.close(r.reason === 'not-found' ? WS_CLOSE.NotFound : WS_CLOSE.Unavailable, truncateReason(r.detail));
       return;
     }
     const sub = r.subscriber;
-    sub.address = address;
     log.info({ stream: play.name, address, protocol: 'ws' }, 'viewer joined');
     ws.on('close', () => {
       const reason = sub.endDetail ?? 'viewer left';

@@ -119,6 +119,18 @@ describe('delivery to viewers', () => {
     expect(await p.exited).toBe(0);
   });
 
+  it('ffmpeg -i rtmp://… -map 0 -c copy out.mp4 copies exactly the video and the audio stream (no phantom data stream)', async () => {
+    await publishAndWait(gw, 'live/mapall');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-mapall-'));
+    const out = path.join(dir, 'out.mp4');
+    // -t 2 only so that it ends: the command a user types is `ffmpeg -i URL -map 0 -c copy out.mp4`
+    const p = run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', gw.rtmpUrl('live/mapall'), '-map', '0', '-c', 'copy', '-t', '2', out]);
+    procs.push(p);
+    expect(await p.exited, p.stderr()).toBe(0);
+    const r = await ffprobe(out);
+    expect(r.streams.map((s) => `${s.codec_type}:${s.codec_name}`).sort()).toEqual(['audio:aac', 'video:h264']);
+  });
+
   it('rtmpdump (librtmp) plays the stream over RTMP into a valid FLV file', async () => {
     await publishAndWait(gw, 'live/dump');
     const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-dump-'));

@@ -17,6 +17,7 @@ import { MPEGTS_DIST, WEB_ROOT } from '../../server/http/app.js';
 import { createRecordingsRouter } from '../../server/http/recordings-route.js';
 import type { Hub } from '../../server/hub/hub.js';
 import { silentLogger } from '../../server/log.js';
+import { defaultOptions } from '../../server/options.js';
 import { Recorder, type RecordingInfo } from '../../server/record/recorder.js';
 import { launchBrowser, type TestBrowser, type TestPage } from '../support/browser.js';
 import { ffprobe, publish, testSource, type Proc } from '../support/ffmpeg.js';
@@ -37,13 +38,9 @@ let server: http.Server;
 let base: string;
 const tmp = tempDir('e2e');
 
-/** What the gateway wiring does: chain the recorder onto the hub's publish hook (relays may hold it). */
+/** What the gateway wiring does: the recorder listens for publishes. */
 function hookPublishes(hub: Hub, rec: Recorder): void {
-  const previous = hub.onPublished;
-  hub.onPublished = (stream) => {
-    previous?.(stream);
-    rec.streamPublished(stream);
-  };
+  hub.events.on('published', (stream) => rec.streamPublished(stream));
 }
 
 /** A path sent exactly as written (fetch would resolve `..` before sending). */
@@ -78,7 +75,7 @@ interface ProbeWithFormat {
 beforeAll(async () => {
   testSource();
   gw = await startTestGateway();
-  recorder = new Recorder(gw.hub, { dir: tmp.dir, auto: ['auto/*'], log: silentLogger() });
+  recorder = new Recorder(gw.hub, { ...defaultOptions().recorder, dir: tmp.dir, auto: ['auto/*'], log: silentLogger() });
   hookPublishes(gw.hub, recorder);
   const app = express();
   app.disable('x-powered-by');

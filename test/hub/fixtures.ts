@@ -4,6 +4,7 @@
 import { vi } from 'vitest';
 import { Hub, type HubOptions } from '../../server/hub/hub.js';
 import { LiveStream, type LiveStreamOptions, type PublisherInfo } from '../../server/hub/live-stream.js';
+import { defaultOptions } from '../../server/options.js';
 import type { MediaTag } from '../../server/hub/media-tag.js';
 import type { EndReason, Protocol, Sink } from '../../server/hub/subscriber.js';
 import { silentLogger } from '../../server/log.js';
@@ -164,12 +165,18 @@ export function makeStream(options: Partial<LiveStreamOptions> = {}): {
   onEnd: ReturnType<typeof vi.fn<(s: LiveStream) => void>>;
 } {
   const onEnd = vi.fn<(s: LiveStream) => void>();
-  const stream = new LiveStream('live', 'cam', { ...TEST_LIMITS, ...options }, silentLogger(), onEnd);
+  const owner = { streamEnded: onEnd, publisherLeft: () => {}, viewerLeft: () => {} };
+  const stream = new LiveStream('live', 'cam', { ...TEST_LIMITS, ...options }, silentLogger(), owner);
   return { stream, onEnd };
 }
 
+/** The hub options of a default config, with some replaced. */
+export function hubOptions(options: Partial<HubOptions> = {}): HubOptions {
+  return { ...defaultOptions().hub, ...options };
+}
+
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
-  return new Hub({ ...TEST_LIMITS, ...options }, silentLogger());
+  return new Hub(hubOptions({ ...TEST_LIMITS, ...options }), silentLogger());
 }
 
 /**

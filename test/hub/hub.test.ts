@@ -105,7 +105,7 @@ describe('Hub publishing', () => {
 
     stream.push(9, 500, AVC_SEQ_320X240); // the new encoder's own clock
     stream.push(9, 500, avcKey(7));
-    expect(sink.labelsFrom(mark)).toEqual(['vcfg@41', 'K7@41']);
+    expect(sink.labelsFrom(mark)).toEqual(['vcfg@40', 'K7@80']); // one frame interval after the old publisher's last frame
     stream.detach(old); // a late detach of the old session changes nothing
     expect(sink.ends).toEqual([]);
   });
@@ -121,7 +121,7 @@ describe('Hub publishing', () => {
     const back = publishAs(hub, 'p1-again');
     expect(back.stream).toBe(stream);
     back.stream.push(8, 0, aacFrame(9));
-    expect(label(sink.tags.at(-1)!)).toBe('a9@41');
+    expect(label(sink.tags.at(-1)!)).toBe('a9@50'); // one audio frame interval after the latest tag
 
     back.stream.detach(back.pub);
     vi.advanceTimersByTime(2999);
@@ -181,14 +181,26 @@ describe('Hub viewers', () => {
     const h1 = watch(hub, new FakeSink('http'));
     watch(hub, new FakeSink('http'));
     expect(stream.waiting.size).toBe(3);
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 0, rtmp: 1, total: 3 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 0, rtmp: 1, hls: 0, total: 3 });
     stream.push(9, 0, avcKey(1)); // they start
     watch(hub, new FakeSink('ws'));
     expect(stream.waiting.size).toBe(0);
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 1, rtmp: 1, total: 4 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 1, rtmp: 1, hls: 0, total: 4 });
     h1.close('closed', 'viewer left');
     rtmp.close('closed', 'viewer left');
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 1, ws: 1, rtmp: 0, total: 2 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 1, ws: 1, rtmp: 0, hls: 0, total: 2 });
+  });
+
+  it('a sink that stands for many viewers (the HLS muxer) counts as that many, and a recording as none', () => {
+    const hub = hubWith();
+    const { stream } = publishAs(hub, 'p1');
+    const muxer = Object.assign(new FakeSink('hls'), { viewers: 7 });
+    watch(hub, muxer);
+    watch(hub, new FakeSink('record'));
+    watch(hub, new FakeSink('ws'));
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 0, ws: 1, rtmp: 0, hls: 7, total: 8 });
+    muxer.viewers = 0;
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 0, ws: 1, rtmp: 0, hls: 0, total: 1 });
   });
 
   it('refuses viewers beyond maxViewersPerStream, counting waiting ones, until one leaves', () => {

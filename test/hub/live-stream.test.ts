@@ -89,8 +89,9 @@ describe('LiveStream join sequence', () => {
     stream.push(9, 80, avcKey(1));
     stream.push(8, 90, aacFrame(2));
     stream.push(9, 120, avcInter(2));
+    // the timeline starts at the first frame, the audio one at 20
     for (const sink of [early, late]) {
-      expect(sink.log).toEqual([BEGIN_AV, 'meta@0', 'vcfg@80', 'acfg@80', 'K1@80', 'a2@90', 'P2@120']);
+      expect(sink.log).toEqual([BEGIN_AV, 'meta@0', 'vcfg@60', 'acfg@60', 'K1@60', 'a2@70', 'P2@100']);
     }
     expect(stream.waiting.size).toBe(0);
     expect(stream.subscribers.size).toBe(2);
@@ -131,7 +132,7 @@ describe('LiveStream join sequence', () => {
     const sink = new FakeSink();
     stream.subscribe(sink);
     stream.push(8, 46, aacFrame(2));
-    expect(sink.log).toEqual(['begin(audio=true,video=false)', 'meta@0', 'acfg@0', 'a2@46']);
+    expect(sink.log).toEqual(['begin(audio=true,video=false)', 'meta@0', 'acfg@0', 'a2@23']);
     expect(stream.hasVideo).toBe(false);
   });
 
@@ -142,7 +143,7 @@ describe('LiveStream join sequence', () => {
     stream.push(8, 1000, AAC_SEQ_44100);
     expect(sink.events).toEqual([]);
     stream.push(8, 1023, aacFrame(1));
-    expect(sink.log).toEqual(['begin(audio=true,video=false)', 'acfg@23', 'a1@23']);
+    expect(sink.log).toEqual(['begin(audio=true,video=false)', 'acfg@0', 'a1@0']);
   });
 
   it('announces a video-only stream without an audio track', () => {
@@ -176,7 +177,7 @@ describe('LiveStream join sequence', () => {
     expect(sink.events).toEqual([]);
     stream.push(9, 50, AVC_SEQ_320X240);
     stream.push(9, 50, avcKey(1));
-    expect(sink.log).toEqual([BEGIN_AV, 'meta@0', 'vcfg@50', 'acfg@50', 'K1@50']);
+    expect(sink.log).toEqual([BEGIN_AV, 'meta@0', 'vcfg@27', 'acfg@27', 'K1@27']);
   });
 
   it('announces both tracks from the tags seen when there is no onMetaData', () => {
@@ -361,6 +362,7 @@ describe('LiveStream timeline', () => {
     stream.push(9, 0, avcKey(1));
     const sink = new FakeSink();
     stream.subscribe(sink);
+    vi.advanceTimersByTime(0x01000010);
     stream.push(9, 0x01000010, avcInter(2)); // 4 h 39 min in
     expect(sink.tags.at(-1)!.flv.subarray(0, 11).toString('hex')).toBe(
       hex('09 | 00000b | 000010 | 01 | 000000').toString('hex'),
@@ -404,6 +406,7 @@ describe('LiveStream timeline', () => {
           let elapsed = 0;
           for (const s of steps) {
             elapsed += s.dt;
+            vi.advanceTimersByTime(s.dt); // a clock that advances with the wall clock is never a discontinuity
             stream.push(s.type, (start + elapsed) % 2 ** 32, s.type === 9 ? avcKey(1) : aacFrame(1));
           }
           let e = 0;
@@ -504,7 +507,8 @@ describe('LiveStream publisher leaving', () => {
     stream.push(8, 0, AAC_SEQ_44100);
     stream.push(9, 0, avcKey(3));
     stream.push(8, 10, aacFrame(3));
-    expect(sink.labelsFrom(mark)).toEqual(['vcfg@41', 'acfg@41', 'K3@41', 'a3@51']);
+    // headers stay at their track's position; the first frame comes one frame interval after the last one
+    expect(sink.labelsFrom(mark)).toEqual(['vcfg@40', 'acfg@10', 'K3@80', 'a3@90']);
     vi.advanceTimersByTime(60_000);
     expect(sink.ends).toEqual([]);
     expect(onEnd).not.toHaveBeenCalled();
@@ -522,7 +526,7 @@ describe('LiveStream publisher leaving', () => {
     stream.subscribe(sink);
     expect(sink.events).toEqual([]);
     stream.push(9, 0, avcKey(3));
-    expect(sink.log).toEqual([BEGIN_AV, 'meta@0', 'vcfg@41', 'acfg@41', 'K3@41']);
+    expect(sink.log).toEqual([BEGIN_AV, 'meta@0', 'vcfg@80', 'acfg@80', 'K3@80']);
   });
 
   it('ends the viewers once the grace period runs out without a return', () => {

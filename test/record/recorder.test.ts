@@ -12,6 +12,7 @@ import type { Logger } from '../../server/log.js';
 import { silentLogger } from '../../server/log.js';
 import { serializeFlvTag } from '../../server/media/flv.js';
 import { buildMetadataTag, FlvFileWriter } from '../../server/record/flv-file-writer.js';
+import { defaultOptions } from '../../server/options.js';
 import { Recorder, RECORD_PROTOCOL, type RecorderOptions } from '../../server/record/recorder.js';
 import { encodeAmf0 } from '../../server/amf/amf0.js';
 import {
@@ -38,7 +39,7 @@ const ROOMY = { slow: { softBytes: 64 * 1024 * 1024, hardBytes: 128 * 1024 * 102
 function setup(opts: Partial<RecorderOptions> = {}, hubOpts: Parameters<typeof makeHub>[0] = ROOMY) {
   const t = tempDir('recorder');
   const hub = makeHub(hubOpts);
-  const recorder = new Recorder(hub, { dir: t.dir, log: silentLogger(), ...opts });
+  const recorder = new Recorder(hub, { ...defaultOptions().recorder, dir: t.dir, log: silentLogger(), ...opts });
   cleanups.push(t.remove, () => recorder.close(), () => hub.close());
   return { dir: t.dir, hub, recorder };
 }
@@ -204,7 +205,7 @@ describe('Recorder', () => {
     expect(recorder.autoRecords('live/cam')).toBe(true);
     expect(recorder.autoRecords('other/cam')).toBe(false);
     // The gateway's wiring: the hub tells the recorder about each publish.
-    hub.onPublished = (s) => recorder.streamPublished(s);
+    hub.events.on('published', (s) => recorder.streamPublished(s));
     const { stream, publisher } = publish(hub);
     const rec = recorder.get('live/cam');
     expect(rec?.trigger).toBe('auto');
@@ -344,7 +345,7 @@ describe('Recorder', () => {
 
     const hub = makeHub();
     cleanups.push(() => hub.close());
-    const recorder = new Recorder(hub, { dir: t.dir, log: silentLogger() });
+    const recorder = new Recorder(hub, { ...defaultOptions().recorder, dir: t.dir, log: silentLogger() });
     await recorder.recovered;
     const back = readFlv(file);
     expect(back.pending).toBe(0);

@@ -10,6 +10,7 @@ import { createRecordingsRouter } from '../../server/http/recordings-route.js';
 import type { LiveStream } from '../../server/hub/live-stream.js';
 import { encodeAmf0 } from '../../server/amf/amf0.js';
 import { silentLogger } from '../../server/log.js';
+import { defaultOptions } from '../../server/options.js';
 import { Recorder, type RecordingInfo } from '../../server/record/recorder.js';
 import {
   AAC_SEQ_44100, aacFrame, AV_METADATA, AVC_SEQ_320X240, avcInter, avcKey, FakePublisher, makeHub,
@@ -57,7 +58,7 @@ function frames(from: number, ms: number): void {
 }
 
 beforeAll(async () => {
-  recorder = new Recorder(hub, { dir: recDir, log: silentLogger() });
+  recorder = new Recorder(hub, { ...defaultOptions().recorder, dir: recDir, log: silentLogger() });
   const app = express();
   app.use(
     createRecordingsRouter({

@@ -14,6 +14,7 @@ import {
 } from '../../server/rtmp/messages.js';
 import { AVC_TAG_720P } from '../media/fixtures.js';
 import { flush, hex, TestClient } from './fixtures.js';
+import { hubOptions } from '../hub/fixtures.js';
 
 // ---------------------------------------------------------------------------
 // Media payloads (FLV tag bodies, as an encoder sends them in RTMP audio/video messages)
@@ -46,12 +47,12 @@ const log = silentLogger();
 
 function newHub(options: Partial<HubOptions> = {}): Hub {
   hub.close();
-  hub = new Hub(options, log);
+  hub = new Hub(hubOptions(options), log);
   return hub;
 }
 
 beforeEach(() => {
-  hub = new Hub({}, log);
+  hub = new Hub(hubOptions(), log);
 });
 afterEach(() => {
   hub.close();
@@ -376,7 +377,6 @@ describe('RtmpSession: playing', () => {
       'onStatus 0 NetStream.Play.Reset',
       'onStatus 0 NetStream.Play.Start',
       'data |RtmpSampleAccess',
-      'data onStatus NetStream.Data.Start',
       'data onMetaData', //  metadata
       'video', //            AVC sequence header
       'audio', //            AAC sequence header
@@ -386,14 +386,14 @@ describe('RtmpSession: playing', () => {
     ]);
     expect(c.session.role).toBe('playing');
     for (const m of replies.slice(1)) expect(m.streamId).toBe(1);
-    const meta = amfValues(replies[5]!);
+    const meta = amfValues(replies[4]!);
     expect(meta[0]).toBe('onMetaData');
     expect(meta[1]).toMatchObject(METADATA);
-    expect(replies.slice(6).map((m) => m.payload)).toEqual([
+    expect(replies.slice(5).map((m) => m.payload)).toEqual([
       AVC_SEQUENCE_HEADER, AAC_SEQUENCE_HEADER, AVC_KEYFRAME, AAC_FRAME, AVC_INTER,
     ]);
     // The join sequence starts at the keyframe's time; the GOP keeps its spacing.
-    const ts = replies.slice(6).map((m) => m.timestamp);
+    const ts = replies.slice(5).map((m) => m.timestamp);
     expect(ts[0]).toBe(ts[2]);
     expect(ts[1]).toBe(ts[2]);
     expect([ts[3]! - ts[2]!, ts[4]! - ts[2]!]).toEqual([23, 33]);
@@ -430,7 +430,6 @@ describe('RtmpSession: playing', () => {
       'onStatus 0 NetStream.Play.Reset',
       'onStatus 0 NetStream.Play.Start',
       'data |RtmpSampleAccess',
-      'data onStatus NetStream.Data.Start',
       'data onMetaData',
       'video',
       'video',

@@ -29,11 +29,12 @@ export interface Nginx {
 }
 
 /** Start nginx with `body` as the config after the process-wide directives; waits until `waitPort` accepts. */
-export async function startNginx(body: string, waitPort: number, opts: { rtmp?: boolean } = {}): Promise<Nginx> {
+export async function startNginx(body: string, waitPort: number, opts: { rtmp?: boolean; modules?: string[] } = {}): Promise<Nginx> {
   const prefix = mkdtempSync(path.join(os.tmpdir(), 'gw-nginx-'));
   mkdirSync(path.join(prefix, 'logs'));
   mkdirSync(path.join(prefix, 'temp'));
-  const load = opts.rtmp === true ? `load_module ${RTMP_MODULE};\n` : '';
+  const modules = [...(opts.rtmp === true ? [RTMP_MODULE] : []), ...(opts.modules ?? [])];
+  const load = modules.map((m) => `load_module ${m};\n`).join('');
   const conf = `${load}daemon off;
 master_process off;
 worker_processes 1;

@@ -1,0 +1,264 @@
+// Cuts one stream's samples into LL-HLS partial segments and segments (draft-pantos-hls-rfc8216bis
+// §4.4.4.9 EXT-X-PART, §4.4.3.7 PART-INF): every part is one fMP4 fragment, a segment is the
+// concatenation of its parts and starts on a video keyframe. Video drives the cuts; an audio-only
+// stream is cut on audio time. Memory is bounded by a number of segments and a byte cap.
+import { EventEmitter } from 'node:events';
+import { fragment, type Sample, type TrackInfo, type TrackRun } from './fmp4.js';
+
+export interface SegmenterOptions {
+  /** EXT-X-PART-INF PART-TARGET, ms: no part is longer (short of a single frame that is) */
+  partTargetMs: number;
+  /** a segment ends at the first keyframe at least this long after its start */
+  segmentMinMs: number;
+  /** a segment without a keyframe for this long is cut anyway (bounds the open segment) */
+  segmentMaxMs: number;
+  /** completed segments kept in memory (and listed) */
+  maxSegments: number;
+  /** byte cap over the kept segments; the oldest go first */
+  maxBytes: number;
+}
+
+export const DEFAULT_SEGMENTER_OPTIONS: SegmenterOptions = {
+  partTargetMs: 300,
+  segmentMinMs: 1000,
+  segmentMaxMs: 10_000,
+  maxSegments: 8,
+  maxBytes: 48 * 1024 * 1024,
+};
+
+export interface Part {
+  msn: number;
+  index: number;
+  data: Buffer;
+  durationMs: number;
+  /** starts with a video keyframe (or the stream is audio only) */
+  independent: boolean;
+}
+
+export interface Segment {
+  msn: number;
+  parts: Part[];
+  /** stream time (ms) of the first sample */
+  startMs: number;
+  durationMs: number;
+  complete: boolean;
+  bytes: number;
+}
+
+export interface SegmenterEvents {
+  /** a part was appended to the open segment */
+  part: [Part];
+  /** the open segment is complete; a new one may follow */
+  segment: [Segment];
+}
+
+/** Jitter of FLV's millisecond timestamps that audio decode times are snapped over. */
+const AUDIO_SNAP_MS = 3;
+/** A part closes when one more frame would take it within this of the target. */
+const PART_MARGIN_MS = 2;
+
+interface PendingVideo {
+  dtsMs: number;
+  ctoMs: number;
+  keyframe: boolean;
+  data: Buffer;
+}
+
+export class HlsSegmenter extends EventEmitter<SegmenterEvents> {
+  readonly options: SegmenterOptions;
+  readonly video: TrackInfo | null;
+  readonly audio: TrackInfo | null;
+  /** kept segments, oldest first; the last one may be open */
+  readonly segments: Segment[] = [];
+  /**
+   * Wall clock (ms since the epoch) at stream time 0, for EXT-X-PROGRAM-DATE-TIME: set from the
+   * first sample, and again by syncClock() once the join burst (the cached GOP, older than now) is in.
+   */
+  wallAtZero: number | null = null;
+  #now: () => number;
+  #sequence = 1;
+  #nextMsn = 0;
+  #open: Segment | null = null;
+  #partStartMs = 0;
+  #partIndependent = true;
+  #partVideo: Sample[] = [];
+  #pendingVideo: PendingVideo | null = null;
+  #lastFrameMs = 33;
+  #audioQueue: Sample[] = [];
+  #audioTicks: number | null = null;
+  #audioFrameTicks: number;
+  #bytes = 0;
+  /** longest segment so far (kept or not): EXT-X-TARGETDURATION must never shrink */
+  maxSegmentMs = 0;
+
+  constructor(tracks: { video: TrackInfo | null; audio: TrackInfo | null; audioFrameTicks?: number }, options: Partial<SegmenterOptions> = {}, now: () => number = Date.now) {
+    super();
+    this.options = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
+    this.video = tracks.video;
+    this.audio = tracks.audio;
+    this.#audioFrameTicks = tracks.audioFrameTicks ?? 1024;
+    this.#now = now;
+  }
+
+  /** Bytes held by the kept segments. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** The newest part, or null before the first. */
+  get lastPart(): Part | null {
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i]!;
+      if (s.parts.length > 0) return s.parts[s.parts.length - 1]!;
+    }
+    return null;
+  }
+
+  /** The segment being filled (its msn is the one the next part belongs to, unless it is cut first). */
+  get openSegment(): Segment | null {
+    return this.#open;
+  }
+
+  segment(msn: number): Segment | undefined {
+    const first = this.segments[0];
+    return first === undefined ? undefined : this.segments[msn - first.msn];
+  }
+
+  /** The newest sample (stream time latestMs) is happening now. */
+  syncClock(latestMs: number): void {
+    this.wallAtZero = this.#now() - latestMs;
+  }
+
+  /** A video access unit in AVCC/HVCC form; dts and cto in ms. */
+  addVideo(dtsMs: number, ctoMs: number, keyframe: boolean, data: Buffer): void {
+    if (this.video === null) return;
+    const p = this.#pendingVideo;
+    if (p === null) {
+      if (this.#open === null && !keyframe) return; // start on a keyframe
+      if (this.#open === null) this.#openSegment(dtsMs, true);
+    } else {
+      const duration = Math.max(0, dtsMs - p.dtsMs);
+      if (duration > 0) this.#lastFrameMs = duration;
+      this.#partVideo.push({ dts: p.dtsMs * 90, duration: duration * 90, cto: p.ctoMs * 90, keyframe: p.keyframe, data: p.data });
+      const open = this.#open!;
+      const inPart = dtsMs - this.#partStartMs;
+      if (keyframe && dtsMs - open.startMs >= this.options.segmentMinMs) {
+        this.#cutPart(dtsMs);
+        this.#closeSegment(dtsMs);
+        this.#openSegment(dtsMs, true);
+      } else if (dtsMs - open.startMs >= this.options.segmentMaxMs) {
+        this.#cutPart(dtsMs);
+        this.#closeSegment(dtsMs);
+        this.#openSegment(dtsMs, keyframe);
+      } else if (inPart + this.#lastFrameMs > this.options.partTargetMs - PART_MARGIN_MS) {
+        this.#cutPart(dtsMs);
+        this.#partIndependent = keyframe;
+      }
+    }
+    this.#pendingVideo = { dtsMs, ctoMs, keyframe, data };
+  }
+
+  /** One audio frame (raw AAC or Opus packet); dts in ms. */
+  addAudio(dtsMs: number, data: Buffer): void {
+    const track = this.audio;
+    if (track === null) return;
+    const rate = track.timescale;
+    const actual = Math.round((dtsMs * rate) / 1000);
+    const expected = this.#audioTicks === null ? actual : this.#audioTicks + this.#audioFrameTicks;
+    const ticks = Math.abs(actual - expected) <= (AUDIO_SNAP_MS * rate) / 1000 ? expected : actual;
+    this.#audioTicks = ticks;
+    if (this.video === null) {
+      if (this.#open === null) this.#openSegment(dtsMs, true);
+      const open = this.#open!;
+      const frameMs = (this.#audioFrameTicks * 1000) / rate;
+      if (this.#audioQueue.length > 0) {
+        if (dtsMs - open.startMs >= this.options.segmentMinMs) {
+          this.#cutPart(dtsMs);
+          this.#closeSegment(dtsMs);
+          this.#openSegment(dtsMs, true);
+        } else if (dtsMs - this.#partStartMs + frameMs > this.options.partTargetMs - PART_MARGIN_MS) {
+          this.#cutPart(dtsMs);
+        }
+      }
+    } else if (this.#open === null) {
+      return; // audio before the first video keyframe has nothing to go with
+    }
+    this.#audioQueue.push({ dts: ticks, duration: this.#audioFrameTicks, cto: 0, keyframe: true, data });
+  }
+
+  #openSegment(startMs: number, independent: boolean): void {
+    this.wallAtZero ??= this.#now() - startMs;
+    const seg: Segment = {
+      msn: this.#nextMsn++,
+      parts: [],
+      startMs,
+      durationMs: 0,
+      complete: false,
+      bytes: 0,
+    };
+    this.#open = seg;
+    this.segments.push(seg);
+    this.#partStartMs = startMs;
+    this.#partIndependent = independent;
+  }
+
+  /** Close the current part at stream time endMs: its video so far and the audio before endMs. */
+  #cutPart(endMs: number): void {
+    const open = this.#open!;
+    const runs: TrackRun[] = [];
+    if (this.video !== null && this.#partVideo.length > 0) {
+      runs.push({ track: this.video, baseDts: this.#partVideo[0]!.dts, samples: this.#partVideo });
+    }
+    if (this.audio !== null) {
+      const endTicks = (endMs * this.audio.timescale) / 1000;
+      let n = 0;
+      while (n < this.#audioQueue.length && this.#audioQueue[n]!.dts < endTicks) n++;
+      if (this.video === null) n = this.#audioQueue.length;
+      const samples = this.#audioQueue.splice(0, n);
+      for (let i = 0; i + 1 < samples.length; i++) samples[i]!.duration = Math.max(0, samples[i + 1]!.dts - samples[i]!.dts);
+      if (samples.length > 0) runs.push({ track: this.audio, baseDts: samples[0]!.dts, samples });
+    }
+    this.#partVideo = [];
+    if (runs.length === 0) return;
+    const part: Part = {
+      msn: open.msn,
+      index: open.parts.length,
+      data: fragment(this.#sequence++, runs),
+      durationMs: Math.max(1, endMs - this.#partStartMs),
+      independent: this.#partIndependent,
+    };
+    open.parts.push(part);
+    open.bytes += part.data.length;
+    open.durationMs = endMs - open.startMs;
+    this.#bytes += part.data.length;
+    this.#partStartMs = endMs;
+    this.#partIndependent = this.video === null;
+    this.emit('part', part);
+  }
+
+  #closeSegment(endMs: number): void {
+    const seg = this.#open!;
+    this.#open = null;
+    seg.durationMs = endMs - seg.startMs;
+    seg.complete = true;
+    this.maxSegmentMs = Math.max(this.maxSegmentMs, seg.durationMs);
+    if (seg.parts.length === 0) {
+      // Nothing was cut into it (only possible with a zero-length span): forget it rather than list it.
+      this.segments.pop();
+      this.#nextMsn--;
+      return;
+    }
+    this.#trim();
+    this.emit('segment', seg);
+  }
+
+  #trim(): void {
+    const { maxSegments, maxBytes } = this.options;
+    let complete = this.segments.filter((s) => s.complete).length;
+    while (complete > 1 && (complete > maxSegments || this.#bytes > maxBytes)) {
+      const old = this.segments.shift()!;
+      this.#bytes -= old.bytes;
+      complete--;
+    }
+  }
+}

@@ -1,0 +1,159 @@
+// Issue 11: publishers whose timestamps jump on one connection. GStreamer's
+// rtmp2sink sends a file and then the same file again from 0 (an encoder clock
+// reset); ffmpeg crosses 2^31 ms, where its FLV muxer's 31-bit timestamps wrap.
+// Viewers must see the stream go on at its normal frame spacing, with one
+// warning in the log and one count in the metrics.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { publish, run, testSource, type Proc, type SourceSpec } from '../support/ffmpeg.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { httpViewer, type TestViewer } from '../support/viewers.js';
+import { waitFor } from '../support/wait.js';
+
+const SMALL: SourceSpec = { width: 320, height: 240, fps: 30, gop: 30, seconds: 4, audio: true };
+const JUMP_WARNING = 'publisher timestamps jumped: timeline re-offset to continue smoothly';
+
+const procs: Proc[] = [];
+const viewers: TestViewer[] = [];
+afterEach(async () => {
+  for (const v of viewers.splice(0)) v.close();
+  await Promise.all(procs.splice(0).map((p) => p.stop()));
+});
+
+let gw: TestGateway;
+const lines: string[] = [];
+let tmp: string;
+beforeAll(async () => {
+  testSource(SMALL);
+  tmp = mkdtempSync(path.join(os.tmpdir(), 'gw-jumps-'));
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(l);
+      cb();
+    },
+  });
+  gw = await startTestGateway({}, pino({ level: 'info' }, sink));
+});
+afterAll(async () => {
+  await gw.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function jumpWarnings(stream: string): Array<{ jumpMs: number }> {
+  return lines
+    .map((l) => JSON.parse(l) as { msg: string; stream?: string; jumpMs: number; level: number })
+    .filter((l) => l.msg === JUMP_WARNING && l.stream === stream && l.level === 40);
+}
+
+async function discontinuityMetric(): Promise<number> {
+  const text = await (await fetch(gw.httpUrl('/metrics'))).text();
+  const line = text.split('\n').find((l) => l.startsWith('gateway_timestamp_discontinuities_total '));
+  return Number(line?.split(' ')[1] ?? NaN);
+}
+
+/** One file per FLV tag (the FLV header first), `passes` times over: rtmp2sink sends one tag per buffer. */
+function splitIntoTags(flv: Buffer, dir: string, passes: number): void {
+  mkdirSync(dir, { recursive: true });
+  const tags: Buffer[] = [];
+  for (let i = 13; i + 11 <= flv.length; ) {
+    const end = i + 11 + flv.readUIntBE(i + 1, 3) + 4;
+    tags.push(flv.subarray(i, end));
+    i = end;
+  }
+  let n = 0;
+  const write = (b: Buffer) => writeFileSync(path.join(dir, `${String(n++).padStart(5, '0')}.flv`), b);
+  write(flv.subarray(0, 13));
+  for (let p = 0; p < passes; p++) for (const t of tags) write(t);
+}
+
+/** What a viewer across the jump must see: every video frame later than the one before, at the frame spacing. */
+function expectSmoothVideo(viewer: TestViewer): void {
+  expect(viewer.flv.problems()).toEqual([]);
+  const times = viewer.flv.videoFrames().map((t) => t.timestamp);
+  expect(times.length).toBeGreaterThan(60);
+  const gaps = times.slice(1).map((t, i) => t - times[i]!);
+  // 30 fps: 33 or 34 ms, except across the jump: one frame interval after the later of audio and video,
+  // and audio may have run on up to two AAC frames past the last video frame
+  expect(Math.min(...gaps)).toBeGreaterThanOrEqual(33);
+  expect(gaps.filter((g) => g > 34).length).toBeLessThanOrEqual(1);
+  expect(Math.max(...gaps)).toBeLessThanOrEqual(34 + 2 * 24);
+}
+
+/** ffmpeg reading the HTTP-FLV stream and remuxing it to MP4, which insists on increasing DTS. */
+function ffmpegViewer(url: string, out: string): Proc {
+  const p = run('ffmpeg', ['-hide_banner', '-loglevel', 'warning', '-i', url, '-c', 'copy', '-f', 'mp4', '-y', out]);
+  procs.push(p);
+  return p;
+}
+
+describe('timestamp discontinuities from real publishers', () => {
+  it('GStreamer rtmp2sink resetting its clock on one connection: viewers go on smoothly, one warning, one count', async () => {
+    const dir = path.join(tmp, 'tags');
+    splitIntoTags(readFileSync(testSource(SMALL)), dir, 2);
+    const before = await discontinuityMetric();
+    const gst = run('gst-launch-1.0', [
+      '-q', 'multifilesrc', `location=${dir}/%05d.flv`, 'index=0', 'caps=video/x-flv',
+      // ~75 tags per second of media: paced near real time so viewers join before the reset
+      '!', 'identity', 'sleep-time=12000',
+      '!', 'rtmp2sink', `location=${gw.rtmpUrl('live/gst')}`,
+    ]);
+    procs.push(gst);
+    await waitFor('the GStreamer stream', () => gw.hub.get('live/gst')?.ready === true);
+    const viewer = httpViewer(gw.httpUrl('/live/gst.flv'));
+    viewers.push(viewer);
+    const ff = ffmpegViewer(gw.httpUrl('/live/gst.flv'), path.join(tmp, 'gst.mp4'));
+    expect(await gst.exited).toBe(0);
+    await viewer.ended;
+    await ff.exited;
+
+    expectSmoothVideo(viewer);
+    expect(ff.stderr()).not.toMatch(/non monotonically increasing dts/);
+    const warnings = jumpWarnings('live/gst');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.jumpMs).toBeLessThan(-3000); // back from ~4 s to 0
+    expect((await discontinuityMetric()) - before).toBe(1);
+  });
+
+  it('ffmpeg crossing 2^31 ms, where its 31-bit FLV timestamps wrap: viewers go on smoothly, one warning, one count', async () => {
+    const before = await discontinuityMetric();
+    // 2^31 ms is 2147483.648 s: start 1.6 s before it
+    const pub = publish(gw.rtmpUrl('live/wrap31'), testSource(SMALL), ['-output_ts_offset', '2147482']);
+    procs.push(pub);
+    await waitFor('the ffmpeg stream', () => gw.hub.get('live/wrap31')?.ready === true);
+    const viewer = httpViewer(gw.httpUrl('/live/wrap31.flv'));
+    viewers.push(viewer);
+    const ff = ffmpegViewer(gw.httpUrl('/live/wrap31.flv'), path.join(tmp, 'wrap31.mp4'));
+    await waitFor('the wrap and 2 s after it', () => jumpWarnings('live/wrap31').length > 0 && viewer.flv.videoFrames().length > 150);
+    await pub.stop();
+    await viewer.ended;
+    await ff.exited;
+
+    expectSmoothVideo(viewer);
+    expect(ff.stderr()).not.toMatch(/non monotonically increasing dts/);
+    const warnings = jumpWarnings('live/wrap31');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.jumpMs).toBeLessThan(-(2 ** 31) + 5000);
+    expect((await discontinuityMetric()) - before).toBe(1);
+  });
+
+  it('ffmpeg crossing 2^24 ms, where RTMP switches to extended timestamps: no discontinuity at all', async () => {
+    const before = await discontinuityMetric();
+    // 2^24 ms is 16777.216 s: start 1.2 s before it
+    const pub = publish(gw.rtmpUrl('live/ext24'), testSource(SMALL), ['-output_ts_offset', '16776']);
+    procs.push(pub);
+    await waitFor('the ffmpeg stream', () => gw.hub.get('live/ext24')?.ready === true);
+    const viewer = httpViewer(gw.httpUrl('/live/ext24.flv'));
+    viewers.push(viewer);
+    await waitFor('2.5 s of video', () => viewer.flv.videoFrames().length > 75);
+    await pub.stop();
+    await viewer.ended;
+
+    expectSmoothVideo(viewer);
+    expect(jumpWarnings('live/ext24')).toEqual([]);
+    expect(await discontinuityMetric()).toBe(before);
+  });
+});

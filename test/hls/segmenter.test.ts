@@ -1,0 +1,115 @@
+// The LL-HLS segmenter: parts no longer than the part target (and at least 85% of it except a
+// segment's last), segments that start on keyframes, INDEPENDENT parts, audio-only cutting, and
+// memory bounded by segment count and bytes.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { TrackInfo } from '../../server/hls/fmp4.js';
+import { HlsSegmenter, type Part } from '../../server/hls/segmenter.js';
+import { readFragments } from './mp4-reader.js';
+
+const VIDEO: TrackInfo = { id: 1, kind: 'video', codec: 'avc', timescale: 90_000, config: Buffer.from('01', 'hex'), width: 2, height: 2 };
+const AUDIO: TrackInfo = { id: 2, kind: 'audio', codec: 'aac', timescale: 44_100, config: Buffer.from('1210', 'hex'), channels: 2, sampleRate: 44_100 };
+
+/** Feed `seconds` of 30 fps video (keyframe every `gop` frames, ms timestamps as FLV rounds them) and AAC. */
+function feed(seg: HlsSegmenter, seconds: number, gop = 30, fps = 30): void {
+  const frames = seconds * fps;
+  let audio = 0;
+  for (let i = 0; i < frames; i++) {
+    const ts = Math.round((i * 1000) / fps);
+    while (Math.round((audio * 1024 * 1000) / 44_100) <= ts) {
+      seg.addAudio(Math.round((audio * 1024 * 1000) / 44_100), Buffer.from([0xa0, audio & 0xff]));
+      audio++;
+    }
+    seg.addVideo(ts, 0, i % gop === 0, Buffer.from([i % gop === 0 ? 0x65 : 0x41, i & 0xff, i >> 8]));
+  }
+}
+
+describe('HlsSegmenter', () => {
+  it('cuts 30 fps video with 1 s GOPs into 1 s segments of 8+8+8+6 frame parts, the first INDEPENDENT', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO });
+    const parts: Part[] = [];
+    seg.on('part', (p) => parts.push(p));
+    feed(seg, 5);
+    const done = seg.segments.filter((s) => s.complete);
+    expect(done.map((s) => s.msn)).toEqual([0, 1, 2, 3]);
+    for (const s of done) {
+      expect(s.durationMs).toBe(1000);
+      expect(s.parts.map((p) => p.independent)).toEqual([true, false, false, false]);
+      const frames = s.parts.map((p) => readFragments(p.data)[0]!.samples.filter((x) => x.trackId === 1).length);
+      expect(frames).toEqual([8, 8, 8, 6]);
+      // the segment's first video sample is a keyframe
+      expect(readFragments(s.parts[0]!.data)[0]!.samples[0]!.data[0]).toBe(0x65);
+    }
+    // every part but a segment's last is within [85%, 100%] of the 300 ms target
+    for (const s of done) for (const p of s.parts.slice(0, -1)) expect(p.durationMs).toBeGreaterThanOrEqual(255), expect(p.durationMs).toBeLessThanOrEqual(300);
+    expect(parts.length).toBeGreaterThanOrEqual(16);
+  });
+
+  it('never makes a part longer than the target at any frame rate from 12 to 60 fps', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 12, max: 60 }), fc.integer({ min: 1, max: 4 }), (fps, gopSeconds) => {
+        const seg = new HlsSegmenter({ video: VIDEO, audio: null });
+        feed(seg, 6, fps * gopSeconds, fps);
+        for (const s of seg.segments) for (const p of s.parts) expect(p.durationMs).toBeLessThanOrEqual(300);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('carries every video and audio frame exactly once, in order, across parts', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, { maxSegments: 100 });
+    feed(seg, 4);
+    const samples = seg.segments.flatMap((s) => s.parts.flatMap((p) => readFragments(p.data)[0]!.samples));
+    const video = samples.filter((s) => s.trackId === 1).map((s) => s.data.readUInt16LE(1));
+    expect(video).toEqual(video.map((_, i) => i));
+    const audio = samples.filter((s) => s.trackId === 2);
+    // audio decode times are contiguous 1024-sample frames (FLV's ms rounding snapped away)
+    for (let i = 1; i < audio.length; i++) expect(audio[i]!.dts - audio[i - 1]!.dts).toBe(1024);
+  });
+
+  it('keeps at most maxSegments complete segments and the open one', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, { maxSegments: 3 });
+    feed(seg, 10);
+    expect(seg.segments.filter((s) => s.complete)).toHaveLength(3);
+    expect(seg.segments[0]!.msn).toBe(6);
+    expect(seg.bytes).toBe(seg.segments.filter((s) => s.complete).reduce((n, s) => n + s.bytes, 0) + (seg.openSegment?.bytes ?? 0));
+  });
+
+  it('drops the oldest segments over the byte cap', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: null }, { maxSegments: 100, maxBytes: 2000 });
+    feed(seg, 10);
+    expect(seg.bytes).toBeLessThanOrEqual(2000 + (seg.openSegment?.bytes ?? 0) + seg.segments.at(-2)!.bytes);
+    expect(seg.segments.length).toBeLessThan(10);
+  });
+
+  it('cuts a segment without keyframes at segmentMaxMs, so a missing keyframe cannot grow memory', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: null }, { segmentMaxMs: 2000, maxSegments: 100 });
+    feed(seg, 9, 10_000);
+    const done = seg.segments.filter((s) => s.complete);
+    expect(done.length).toBe(4);
+    for (const s of done) expect(s.durationMs).toBe(2000);
+    expect(done[1]!.parts[0]!.independent).toBe(false);
+  });
+
+  it('waits for a keyframe before the first segment, and drops audio until then', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO });
+    seg.addAudio(0, Buffer.from([1]));
+    seg.addVideo(0, 0, false, Buffer.from([2]));
+    expect(seg.segments).toHaveLength(0);
+    seg.addVideo(33, 0, true, Buffer.from([3]));
+    expect(seg.segments[0]!.startMs).toBe(33);
+  });
+
+  it('cuts an audio-only stream on audio time, every part INDEPENDENT', () => {
+    const seg = new HlsSegmenter({ video: null, audio: AUDIO });
+    for (let i = 0; i < 200; i++) seg.addAudio(Math.round((i * 1024 * 1000) / 44_100), Buffer.from([i & 0xff]));
+    const done = seg.segments.filter((s) => s.complete);
+    expect(done.length).toBeGreaterThanOrEqual(3);
+    for (const s of done) {
+      for (const p of s.parts) {
+        expect(p.independent).toBe(true);
+        expect(p.durationMs).toBeLessThanOrEqual(300);
+      }
+    }
+  });
+});
