@@ -44,6 +44,8 @@ export interface SessionOptions {
   windowAckSize?: number;
   /** largest message accepted (default: the chunk reader's) */
   maxMessageBytes?: number;
+  /** answer RTMPE handshakes (default true) */
+  rtmpe?: boolean;
 }
 
 /** The acknowledgement window asked of peers: what common servers ask, so encoders behave as they do there. */
