@@ -128,6 +128,7 @@ export class RtmpServer {
       hub: o.hub,
       log: this.#log,
       maxMessageBytes: o.maxMessageBytes,
+      protocol: socket instanceof tls.TLSSocket ? 'rtmps' : 'rtmp',
       ...(o.access !== undefined ? { access: o.access } : {}),
       ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
       ...(o.onProtocolError !== undefined ? { onProtocolError: o.onProtocolError } : {}),
