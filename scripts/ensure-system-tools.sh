@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system tools the tests drive (real ffmpeg, Chromium, Firefox ESR,
-# WebKitGTK's WebDriver with GStreamer, nginx with the RTMP module, rtmpdump,
+# WebKitGTK's WebDriver with GStreamer, nginx with the RTMP and stream modules, rtmpdump,
 # redis-server, GStreamer's RTMP elements, Xvfb) when any is missing.
 # Debian/Ubuntu, apt-get.
 set -euo pipefail
@@ -10,6 +10,8 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need+=(nginx)
 ls /usr/lib/nginx/modules/ngx_rtmp_module.so >/dev/null 2>&1 || need+=(libnginx-mod-rtmp)
+# deploy/nginx-cluster.conf balances RTMP through a stream {} block.
+ls /usr/lib/nginx/modules/ngx_stream_module.so >/dev/null 2>&1 || need+=(libnginx-mod-stream)
 command -v rtmpdump >/dev/null 2>&1 || need+=(rtmpdump)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)

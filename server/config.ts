@@ -102,6 +102,11 @@ export const OPTIONS = {
     kind: 'int', default: 3600, min: 1,
     help: 'a recording moves to a new file at the next keyframe once its file is this many seconds long',
   },
+  workers: { kind: 'string', default: '1', help: 'worker processes sharing the ports (Node cluster); auto: one per CPU; 1: a single process' },
+  'cluster-redis': { kind: 'string', default: '', help: 'redis://HOST:PORT of the registry shared by several nodes (empty: one node)' },
+  'cluster-advertise': { kind: 'string', default: '', help: 'base URL other nodes use to pull from this one (default http://HOSTNAME:HTTP_PORT)' },
+  'cluster-secret': { kind: 'string', default: '', help: 'authenticates internal links between workers and nodes (required with --cluster-redis)' },
+  'cluster-ttl-ms': { kind: 'int', default: 5_000, min: 1_000, help: 'a stream or node that stops refreshing its registry entry is forgotten after this' },
   'hls-part-ms': { kind: 'int', default: 300, min: 100, help: 'LL-HLS part target (EXT-X-PART-INF PART-TARGET) in ms' },
   'hls-segment-ms': { kind: 'int', default: 1_000, min: 100, help: 'HLS segments end at the first keyframe after this many ms' },
   'hls-segments': { kind: 'int', default: 8, min: 2, help: 'HLS segments kept in memory and listed per stream' },
@@ -260,6 +265,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   for (const entry of result.record) {
     if (!isAutoRecordEntry(entry)) throw new ConfigError(`record: ${JSON.stringify(entry)} is not APP/KEY, APP/* or all`);
   }
+  if (!/^(auto|[1-9]\d{0,2})$/.test(result.workers)) throw new ConfigError(`workers must be a number from 1 or auto, got ${JSON.stringify(result.workers)}`);
+  if (result['cluster-redis'] !== '' && !/^rediss?:\/\/\S+$/.test(result['cluster-redis'])) throw new ConfigError('cluster-redis must be a redis:// URL');
+  if (result['cluster-redis'] !== '' && result.workers !== '1') throw new ConfigError('workers and cluster-redis together are not supported yet: run one process per node, or several nodes on one machine');
+  if (result['cluster-redis'] !== '' && result['cluster-secret'] === '') throw new ConfigError('cluster-redis needs --cluster-secret');
+  if (result['cluster-advertise'] !== '' && !/^https?:\/\/[^\s/]+\/?$/.test(result['cluster-advertise'])) throw new ConfigError('cluster-advertise must be http://HOST:PORT');
   if (result['slow-hard-bytes'] < result['slow-soft-bytes']) {
     throw new ConfigError('slow-hard-bytes must be at least slow-soft-bytes');
   }

@@ -20,6 +20,7 @@ import type { Logger } from './log.js';
 import { silentLogger } from './log.js';
 import { RtmpServer } from './rtmp/server.js';
 import { WsFlvServer } from './ws/flv-socket.js';
+import { createClusterHooks } from './cluster/setup.js';
 
 export interface Gateway {
   readonly hub: Hub;
@@ -37,7 +38,8 @@ export interface Gateway {
 }
 
 export async function startGateway(partial: Partial<Config> = {}, log: Logger = silentLogger()): Promise<Gateway> {
-  const options = gatewayOptions({ ...defaultConfig(), ...partial });
+  const config = { ...defaultConfig(), ...partial };
+  const options = gatewayOptions(config);
   setWriteMergeWindow(options.writeBatch.mergeMs);
   setAudioHoldWindow(options.writeBatch.audioHoldMs);
   const hub = new Hub(options.hub, log);
@@ -50,11 +52,15 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   });
   hub.events.on('stream-ended', (s) => metrics.streamEnded(s));
   hub.events.on('limit', (reason) => metrics.connectionsRefused.inc({ reason }));
-  const access = createAccessPolicy({
+  const publicAccess = createAccessPolicy({
     ...options.access,
     log,
     onRefused: (action, protocol) => metrics.authRefusals.inc({ action, protocol }),
   });
+  // Workers and nodes: a publish claims its key cluster-wide; a missing stream is pulled from its owner.
+  const cluster = createClusterHooks(config, hub, log);
+  const access = cluster === null ? publicAccess : cluster.access(publicAccess);
+  if (cluster !== null) hub.events.on('missing', (app, key) => cluster.streamMissing(app, key));
   const onDone = options.onDone;
   const onEnded = (e: SessionEnded): void => {
     metrics.sessionsEnded.inc({ kind: e.kind, protocol: e.protocol });
@@ -117,9 +123,12 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     apiToken: options.http.apiToken,
     metrics,
     recorder,
+    ...(cluster !== null ? { cluster } : {}),
   });
+  cluster?.registerMetrics(metrics.registry);
+  const handler = cluster === null ? app : cluster.wrap(app);
   // connectionsCheckingInterval: Node checks header timeouts only this often (30 s by default).
-  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, app);
+  const server = http.createServer({ connectionsCheckingInterval: 1_000 }, handler);
   server.maxConnections = options.http.maxConnections;
   server.on('drop', () => metrics.connectionsRefused.inc({ reason: 'max-http-connections' }));
   server.keepAliveTimeout = 5_000;
@@ -138,6 +147,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
     });
   });
   const httpPort = (server.address() as AddressInfo).port;
+  await cluster?.start(httpPort, handler);
   relays.start();
 
   let closing: Promise<void> | null = null;
@@ -158,6 +168,7 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
         // (WS close 1001, HTTP response end, RTMP status) and publishers are closed.
         const httpClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         relays.close();
+        await cluster?.close();
         hls.close();
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.

@@ -1,4 +1,7 @@
 // Command-line entry point: `npm start -- [--rtmp-port N] [--http-port M] [--host ADDR] ...`
+import cluster from 'node:cluster';
+import os from 'node:os';
+import { runPrimary } from './cluster/primary.js';
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './log.js';
@@ -27,12 +30,21 @@ async function main(): Promise<void> {
   if (parsed.printConfig) {
     // Secrets are shown as set or not, never in clear.
     const shown = { ...parsed.config };
-    for (const k of ['auth-secret', 'api-token'] as const) if (shown[k] !== '') shown[k] = '(set)';
+    for (const k of ['auth-secret', 'api-token', 'cluster-secret'] as const) if (shown[k] !== '') shown[k] = '(set)';
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return;
   }
   const config = parsed.config;
   const log = createLogger({ level: config['log-level'] });
+  const workers = config.workers === 'auto' ? os.availableParallelism() : Number(config.workers);
+  if (workers > 1 && cluster.isPrimary) {
+    // The primary only forks, restarts and coordinates the workers; they serve.
+    const primary = runPrimary({ workers, secret: config['cluster-secret'], ttlMs: config['cluster-ttl-ms'], log });
+    const stopAll = (): void => void primary.stop().then(() => process.exit(0));
+    process.once('SIGINT', stopAll);
+    process.once('SIGTERM', stopAll);
+    return;
+  }
   const gw = await startGateway(config, log);
   const shown = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   log.info(

@@ -14,6 +14,7 @@ import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
+import type { ClusterHooks } from '../cluster/setup.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
   hub: Hub;
@@ -25,6 +26,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   metrics: GatewayMetrics;
   /** recording API and downloads; absent: no recording routes */
   recorder?: Recorder;
+  /** workers or nodes: /api/cluster, and the whole gateway's streams, metrics and kicks */
+  cluster?: ClusterHooks;
   /** HLS muxers and sessions; absent: made here with the defaults */
   hls?: HlsService;
 }
@@ -84,19 +87,26 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.use(cors(opts.corsOrigins));
 
   app.get('/api/health', (_req, res) => {
-    res.json({ status: 'ok', streams: opts.hub.streams.size });
+    res.json({ status: 'ok', streams: opts.hub.streams.size, ...(opts.cluster !== undefined ? { cluster: opts.cluster.health() } : {}) });
   });
 
   const auth = requireToken(opts.apiToken);
   app.get('/metrics', auth, async (_req, res) => {
     res.setHeader('Content-Type', opts.metrics.registry.contentType);
-    res.send(await opts.metrics.registry.metrics());
+    res.send((await opts.cluster?.metrics()) ?? (await opts.metrics.registry.metrics()));
   });
 
-  app.get('/api/streams', auth, (_req, res) => {
-    const streams = [...opts.hub.streams.values()].map((s) => summarize(opts.hub, s));
+  app.get('/api/streams', auth, async (_req, res) => {
+    const streams = (await opts.cluster?.streams()) ?? [...opts.hub.streams.values()].map((s) => summarize(opts.hub, s));
     res.json({ streams, rtmpPort: opts.rtmpPort });
   });
+
+  if (opts.cluster !== undefined) {
+    const cluster = opts.cluster;
+    app.get('/api/cluster', auth, async (_req, res) => {
+      res.json(await cluster.view());
+    });
+  }
 
   const findStream = (req: Request, res: Response) => {
     const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
@@ -111,7 +121,15 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   });
 
   /** Kick the publisher; viewers are ended (or wait, with a grace period). */
-  app.delete('/api/streams/:app/:key', auth, (req, res) => {
+  app.delete('/api/streams/:app/:key', auth, async (req, res) => {
+    // Workers: the publisher may be on another worker, with only an internal copy here.
+    const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
+    const local = opts.hub.get(name);
+    const copyHere = local === undefined || local.publisher?.id.startsWith('cluster-pull:') === true;
+    if (opts.cluster !== undefined && copyHere && (await opts.cluster.kick(name))) {
+      res.status(204).end();
+      return;
+    }
     const stream = findStream(req, res);
     if (stream === undefined) return;
     const publisher = stream.publisher;

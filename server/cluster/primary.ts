@@ -1,0 +1,223 @@
+// `--workers N`: the primary process forks N gateway workers that share the
+// public RTMP, RTMPS and HTTP ports (Node's cluster hands connections out).
+// It holds the machine's one table of stream owners, answers the workers'
+// claims atomically (one event loop: no two owners), tells every worker each
+// change, gathers /api/streams and /metrics from all of them, and restarts a
+// worker that dies.
+import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
+import type { Logger } from '../log.js';
+import type { StreamSummary } from '../http/stream-info.js';
+import { generateClusterSecret } from './link-auth.js';
+import type { ClusterView } from './registry.js';
+import { WORKER_ENV, type ToPrimary, type ToWorker } from './worker-registry.js';
+
+interface Owner {
+  url: string;
+  worker: number;
+  at: number;
+}
+
+interface WorkerState {
+  url: string | null;
+  streams: string[];
+  pulls: string[];
+  seen: number;
+}
+
+const RESTART_DELAY_MS = 500;
+
+export interface PrimaryOptions {
+  workers: number;
+  secret: string;
+  /** an owner whose worker stops refreshing is forgotten after this */
+  ttlMs: number;
+  log: Logger;
+}
+
+export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
+  const log = o.log.child({ component: 'primary' });
+  const secret = o.secret !== '' ? o.secret : generateClusterSecret();
+  const owners = new Map<string, Owner>();
+  const states = new Map<number, WorkerState>();
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  let nextCollect = 1;
+  const collecting = new Map<number, { want: number; got: unknown[]; done: (v: unknown[]) => void }>();
+
+  const broadcast = (): void => {
+    const msg: ToWorker = { gw: 'table', owners: [...owners].map(([n, w]) => [n, w.url]) };
+    for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
+  };
+
+  const fork = (): void => {
+    const w = cluster.fork({ [WORKER_ENV]: '1', RTMP_GATEWAY_CLUSTER_SECRET: secret });
+    states.set(w.id, { url: null, streams: [], pulls: [], seen: Date.now() });
+    w.on('message', (msg: unknown) => onMessage(w, msg as ToPrimary));
+    w.on('online', () => broadcast());
+  };
+
+  /** Ask every worker; resolves with the answers that came within a second. */
+  const collect = (what: 'streams'): Promise<unknown[]> => {
+    const id = nextCollect++;
+    const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
+    return new Promise((resolve) => {
+      const entry = { want: workers.length, got: [] as unknown[], done: resolve };
+      collecting.set(id, entry);
+      setTimeout(() => {
+        collecting.delete(id);
+        resolve(entry.got);
+      }, 1_000).unref();
+      for (const w of workers) w.send({ gw: 'collect', id, what } satisfies ToWorker);
+      if (workers.length === 0) resolve([]);
+    });
+  };
+
+  const reply = (w: Worker, id: number, result: unknown): void => {
+    if (w.isConnected()) w.send({ gw: 'reply', id, result } satisfies ToWorker);
+  };
+
+  const onMessage = (w: Worker, m: ToPrimary): void => {
+    if (typeof m !== 'object' || m === null || typeof m.gw !== 'string') return;
+    const state = states.get(w.id);
+    switch (m.gw) {
+      case 'claim': {
+        const cur = owners.get(m.name);
+        if (cur !== undefined && cur.url !== m.url && !m.takeover) return reply(w, m.id, { ok: false, owner: `worker ${cur.worker}` });
+        owners.set(m.name, { url: m.url, worker: w.id, at: Date.now() });
+        broadcast();
+        return reply(w, m.id, { ok: true });
+      }
+      case 'refresh': {
+        const lost: string[] = [];
+        let changed = false;
+        for (const name of m.owned) {
+          const cur = owners.get(name);
+          if (cur === undefined) changed = true;
+          else if (cur.url !== m.url) {
+            lost.push(name);
+            continue;
+          }
+          owners.set(name, { url: m.url, worker: w.id, at: Date.now() });
+        }
+        if (state !== undefined) Object.assign(state, { url: m.url, streams: m.owned, pulls: m.pulls, seen: Date.now() });
+        if (changed) broadcast();
+        return reply(w, m.id, lost);
+      }
+      case 'release': {
+        if (owners.get(m.name)?.url === m.url) {
+          owners.delete(m.name);
+          broadcast();
+        }
+        return reply(w, m.id, true);
+      }
+      case 'relocate':
+        return reply(w, m.id, owners.get(m.name)?.url ?? null);
+      case 'view': {
+        const now = Date.now();
+        const view: ClusterView = {
+          self: 'primary',
+          health: { backend: 'workers', connected: true },
+          nodes: [...states].map(([id, s]) => ({
+            id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, seenMsAgo: now - s.seen,
+          })),
+          streams: [...owners].map(([name, ow]) => ({ name, owner: `worker ${ow.worker}` })),
+        };
+        return reply(w, m.id, view);
+      }
+      case 'streams':
+        void collect('streams').then((all) => reply(w, m.id, mergeStreams(all as StreamSummary[][])));
+        return;
+      case 'metrics':
+        aggregator.clusterMetrics().then(
+          (text) => reply(w, m.id, text),
+          () => reply(w, m.id, null),
+        );
+        return;
+      case 'kick': {
+        const owner = owners.get(m.name);
+        const target = owner === undefined ? undefined : cluster.workers?.[owner.worker];
+        if (target?.isConnected()) target.send({ gw: 'kick', id: m.id, name: m.name } satisfies ToWorker);
+        return reply(w, m.id, target !== undefined);
+      }
+      case 'collected': {
+        const c = collecting.get(m.id);
+        if (c === undefined) return;
+        c.got.push(m.result);
+        if (c.got.length >= c.want) {
+          collecting.delete(m.id);
+          c.done(c.got);
+        }
+        return;
+      }
+    }
+  };
+
+  cluster.on('exit', (w, code, signal) => {
+    states.delete(w.id);
+    let changed = false;
+    for (const [name, ow] of owners) {
+      if (ow.worker === w.id) {
+        owners.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) broadcast();
+    if (stopping) return;
+    log.warn({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting a new one');
+    setTimeout(fork, RESTART_DELAY_MS).unref();
+  });
+
+  // Owners whose worker went quiet (hung, not dead) lapse like Redis keys do.
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    let changed = false;
+    for (const [name, ow] of owners) {
+      if (now - ow.at > o.ttlMs) {
+        owners.delete(name);
+        changed = true;
+      }
+    }
+    if (changed) broadcast();
+  }, 1_000);
+  sweep.unref();
+
+  for (let i = 0; i < o.workers; i++) fork();
+  log.info({ workers: o.workers }, `primary started ${o.workers} workers`);
+
+  return {
+    async stop() {
+      stopping = true;
+      clearInterval(sweep);
+      const exits = Object.values(cluster.workers ?? {}).map(
+        (w) => new Promise<void>((resolve) => {
+          if (w === undefined || w.isDead()) return resolve();
+          w.once('exit', () => resolve());
+          w.process.kill('SIGTERM');
+        }),
+      );
+      await Promise.all(exits);
+    },
+  };
+}
+
+/** One entry per stream: the owner's view, with every worker's viewers added up and who serves them. */
+export function mergeStreams(perWorker: StreamSummary[][]): StreamSummary[] {
+  const byName = new Map<string, StreamSummary & { workers: { worker: number; viewers: number; owner: boolean }[] }>();
+  perWorker.forEach((list) => {
+    for (const s of list as (StreamSummary & { worker: number; owner: boolean })[]) {
+      const prev = byName.get(s.name);
+      const entry = { worker: s.worker, viewers: s.viewers.total, owner: s.owner };
+      if (prev === undefined) {
+        const { worker: _w, owner: _o, ...rest } = s;
+        byName.set(s.name, { ...rest, viewers: { ...s.viewers }, workers: [entry] });
+        continue;
+      }
+      for (const k of ['http', 'ws', 'rtmp', 'total'] as const) prev.viewers[k] += s.viewers[k];
+      prev.bitrateOut += s.bitrateOut;
+      prev.workers.push(entry);
+      if (s.owner) Object.assign(prev, { publisher: s.publisher, bitrateIn: s.bitrateIn, uptime: s.uptime, state: s.state });
+    }
+  });
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,166 @@
+// Turns the cluster flags into a running ClusterNode for this process, and
+// hands the gateway the few hooks it needs: the access check that claims a key
+// before a publish, the missing-stream hook that starts internal pulls, the
+// HTTP wrapper that serves the internal link, /api/cluster and metrics.
+import cluster from 'node:cluster';
+import http, { type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import { AggregatorRegistry, Gauge, type Registry } from 'prom-client';
+import type { AccessDecision } from '../auth/access.js';
+import type { Config } from '../config.js';
+import type { Hub } from '../hub/hub.js';
+import type { Logger } from '../log.js';
+import { ClusterNode } from './cluster-node.js';
+import { RedisRegistry } from './redis-registry.js';
+import type { StreamRegistry } from './registry.js';
+import { summarize } from '../http/stream-info.js';
+import { WorkerRegistry, WORKER_ENV, type ToPrimary, type ToWorker } from './worker-registry.js';
+
+export interface ClusterHooks {
+  /** the access check to use: the public one, then (for publishes) the cluster-wide claim */
+  access(base: AccessDecision | undefined): AccessDecision;
+  streamMissing(app: string, key: string): void;
+  /** the HTTP handler with the internal link in front of the public app */
+  wrap(app: RequestListener): RequestListener;
+  /** starts the registry once the public ports are known */
+  start(httpPort: number, handler: RequestListener): Promise<void>;
+  registerMetrics(registry: Registry): void;
+  view(): Promise<unknown>;
+  health(): unknown;
+  /** every worker's streams merged (workers only; null: use this process's own list) */
+  streams(): Promise<unknown[] | null>;
+  /** every worker's metrics aggregated (workers only; null: use this process's own) */
+  metrics(): Promise<string | null>;
+  /** kick the publisher of `name` on whichever worker holds it; false when none does */
+  kick(name: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A cluster part runs with --cluster-redis, and in every worker of --workers N. */
+export function clusterEnabled(config: Config): boolean {
+  return config['cluster-redis'] !== '' || process.env[WORKER_ENV] !== undefined;
+}
+
+export function createClusterHooks(config: Config, hub: Hub, log: Logger): ClusterHooks | null {
+  if (!clusterEnabled(config)) return null;
+  const secret = config['cluster-secret'];
+  let node: ClusterNode | null = null;
+  let internal: http.Server | null = null;
+  let workers: WorkerRegistry | null = null;
+  let wrapped: RequestListener | null = null;
+  const answerPrimary = (msg: unknown): void => {
+    const m = msg as ToWorker;
+    if (typeof m !== 'object' || m === null) return;
+    if (m.gw === 'collect') {
+      const id = cluster.worker?.id ?? 0;
+      const result = [...hub.streams.values()].map((st) => {
+        const sum = summarize(hub, st);
+        // The internal links to other workers are not viewers of the gateway.
+        let internalViewers = 0;
+        for (const sub of st.subscribers) if (sub.address.startsWith('cluster:')) internalViewers++;
+        sum.viewers.http -= internalViewers;
+        sum.viewers.total -= internalViewers;
+        const owner = st.publisher !== null && !st.publisher.id.startsWith('cluster-pull:');
+        return { ...sum, worker: id, owner };
+      });
+      process.send?.({ gw: 'collected', id: m.id, result } satisfies ToPrimary);
+    } else if (m.gw === 'kick') {
+      hub.get(m.name)?.publisher?.kick('kicked through the API');
+    }
+  };
+  return {
+    access(base) {
+      return async (q) => {
+        const denied = base === undefined ? null : await base(q);
+        if (denied !== null || q.action !== 'publish') return denied;
+        if (node === null) return 'cluster registry is starting';
+        return node.claimForPublish(q.app, q.key);
+      };
+    },
+    streamMissing(app, key) {
+      node?.streamMissing(app, key);
+    },
+    wrap(app) {
+      return (req, res) => {
+        if (node === null) return app(req, res);
+        wrapped ??= node.wrap(app);
+        wrapped(req, res);
+      };
+    },
+    async start(httpPort, handler) {
+      let registry: StreamRegistry;
+      let peer: string;
+      if (process.env[WORKER_ENV] !== undefined) {
+        // A worker's internal link is its own loopback port (the public ports are shared by all workers).
+        internal = http.createServer(handler);
+        await new Promise<void>((resolve, reject) => {
+          internal!.once('error', reject);
+          internal!.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => resolve());
+        });
+        const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
+        peer = `worker ${cluster.worker?.id ?? process.pid}`;
+        workers = new WorkerRegistry(url, log);
+        registry = workers;
+        process.on('message', answerPrimary);
+      } else {
+        const self = config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`;
+        const redis = new RedisRegistry({ url: config['cluster-redis'], self, ttlMs: config['cluster-ttl-ms'], log });
+        redis.start();
+        registry = redis;
+        peer = self;
+      }
+      node = new ClusterNode({
+        hub,
+        registry,
+        secret,
+        peer,
+        log,
+        takeover: config['duplicate-publish'] === 'takeover',
+        timeoutMs: config['relay-timeout-ms'],
+        pullIdleMs: 5_000,
+        relocateForMs: config['cluster-ttl-ms'] + 2_000,
+      });
+    },
+    registerMetrics(registry) {
+      // The primary's aggregator asks each worker for this registry.
+      if (process.env[WORKER_ENV] !== undefined) AggregatorRegistry.setRegistries([registry]);
+      new Gauge({
+        name: 'gateway_cluster_registry_up', help: 'the cluster registry (Redis, or the primary for workers) answers', registers: [registry],
+        collect() {
+          this.set(node?.registry.health.connected === true ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'gateway_cluster_pulls', help: 'internal pulls: streams this process copies from their owner', registers: [registry],
+        collect() {
+          this.set(node?.pulls.size ?? 0);
+        },
+      });
+    },
+    async view() {
+      return node === null ? null : node.view();
+    },
+    health() {
+      return node === null ? null : node.registry.health;
+    },
+    async streams() {
+      if (workers === null) return null;
+      return ((await workers.ask({ gw: 'streams' })) as unknown[] | undefined) ?? null;
+    },
+    async metrics() {
+      if (workers === null) return null;
+      return ((await workers.ask({ gw: 'metrics' })) as string | null | undefined) ?? null;
+    },
+    async kick(name) {
+      if (workers === null) return false;
+      return (await workers.ask({ gw: 'kick', name })) === true;
+    },
+    async close() {
+      process.off('message', answerPrimary);
+      await node?.close();
+      internal?.closeAllConnections();
+      internal?.close();
+    },
+  };
+}
