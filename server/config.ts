@@ -24,6 +24,7 @@ export const OPTIONS = {
   'rtmps-port': { kind: 'port', default: 0, help: 'RTMPS (RTMP over TLS) listen port; 0: off. Needs --tls-cert and --tls-key' },
   'tls-cert': { kind: 'string', default: '', help: 'PEM certificate (chain) file for RTMPS' },
   'tls-key': { kind: 'string', default: '', help: 'PEM private key file for RTMPS' },
+  rtmpe: { kind: 'bool', default: true, help: 'answer RTMPE (encrypted handshake, types 6 and 8) on the RTMP port; obfuscation, not security' },
   'log-level': {
     kind: 'string', default: 'info', help: 'log level',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

@@ -101,6 +101,7 @@ export function gatewayOptions(config: Config): GatewayOptions {
       maxConnectionsPerAddress: config['max-connections-per-address'],
       maxMessageBytes: config['max-message-bytes'],
       amfLimits,
+      rtmpe: config.rtmpe,
     },
     access: {
       secret: orNull(config['auth-secret']),

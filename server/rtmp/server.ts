@@ -22,6 +22,8 @@ export interface RtmpLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
   maxMessageBytes: number;
+  /** answer RTMPE handshakes on the plain port */
+  rtmpe: boolean;
 }
 
 export interface RtmpServerOptions extends RtmpLimits {
@@ -92,7 +94,7 @@ export class RtmpServer {
         ? net.createServer({ noDelay: true }, (socket) => this.#accept(socket))
         : tls.createServer(
             { cert: tlsFiles.cert, key: tlsFiles.key, handshakeTimeout: this.options.handshakeTimeoutMs },
-            (socket) => this.#accept(socket),
+            (socket) => this.#accept(socket, true),
           );
     if (tlsFiles !== undefined) {
       // A TLS handshake that fails or stalls never becomes a session; say why once.
@@ -111,7 +113,7 @@ export class RtmpServer {
     });
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, tlsSession = false): void {
     const o = this.options;
     const address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
     const count = this.#perAddress.get(address) ?? 0;
@@ -128,7 +130,9 @@ export class RtmpServer {
       hub: o.hub,
       log: this.#log,
       maxMessageBytes: o.maxMessageBytes,
-      protocol: socket instanceof tls.TLSSocket ? 'rtmps' : 'rtmp',
+      protocol: tlsSession ? 'rtmps' : 'rtmp',
+      // RTMPE inside TLS would only add cost; RTMPS clients never ask for it.
+      rtmpe: o.rtmpe && !tlsSession,
       ...(o.access !== undefined ? { access: o.access } : {}),
       ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
       ...(o.onProtocolError !== undefined ? { onProtocolError: o.onProtocolError } : {}),

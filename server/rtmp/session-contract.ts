@@ -46,6 +46,8 @@ export interface SessionOptions {
   maxMessageBytes?: number;
   /** what the API and metrics call this session's publisher: RTMP over TLS is 'rtmps' (default 'rtmp') */
   protocol?: 'rtmp' | 'rtmps';
+  /** answer RTMPE handshakes (default true) */
+  rtmpe?: boolean;
 }
 
 /** The acknowledgement window asked of peers: what common servers ask, so encoders behave as they do there. */

@@ -19,6 +19,8 @@ import {
   userControl, UserControlEvent, windowAckSize,
 } from './messages.js';
 import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
+import type { Rc4 } from './rc4.js';
+import { Rc4Transport } from './rtmpe.js';
 import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
 
 export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transport } from './session-contract.js';
@@ -40,7 +42,11 @@ export class RtmpSession {
 
   #opts: SessionOptions;
   #log: Logger;
-  #handshake: ServerHandshake | null = new ServerHandshake();
+  #handshake: ServerHandshake | null;
+  /** where replies and media go: the transport, or after an RTMPE handshake, RC4 in front of it */
+  #wire: Transport;
+  /** RTMPE: decrypts everything received after C2 */
+  #decrypt: Rc4 | null = null;
   #reader: ChunkStreamReader;
   #writer = new ChunkStreamWriter();
   #amf3 = false;
@@ -58,7 +64,9 @@ export class RtmpSession {
 
   constructor(transport: Transport, opts: SessionOptions) {
     this.transport = transport;
+    this.#wire = transport;
     this.#opts = opts;
+    this.#handshake = new ServerHandshake({ rtmpe: opts.rtmpe ?? true });
     this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress });
     this.#reader = new ChunkStreamReader(
       (m) => this.#onMessage(m),
@@ -79,11 +87,18 @@ export class RtmpSession {
         const r = this.#handshake.push(bytes);
         if (r.send !== null) this.transport.write(r.send);
         if (!r.done) return;
+        const keys = this.#handshake.encryption;
         this.#handshake = null;
         this.role = 'connecting';
+        if (keys !== null) {
+          this.#wire = new Rc4Transport(this.transport, keys.encrypt);
+          this.#decrypt = keys.decrypt;
+          this.#log.info('rtmpe handshake complete');
+        }
         if (r.rest === null) return;
         bytes = r.rest;
       }
+      if (this.#decrypt !== null) bytes = this.#decrypt.update(bytes) as Buffer;
       this.#reader.push(bytes);
       if ((this.role as SessionRole) !== 'closed') this.#maybeAcknowledge();
     } catch (err) {
@@ -111,7 +126,7 @@ export class RtmpSession {
 
   #send(msg: OutgoingMessage): void {
     if (this.role === 'closed') return;
-    this.transport.write(this.#writer.encode(msg));
+    this.#wire.write(this.#writer.encode(msg));
   }
 
   #maybeAcknowledge(): void {
@@ -396,7 +411,7 @@ export class RtmpSession {
     this.#checkAccess('play', path.name, path.query, (denied) => {
       if (denied !== null) return fail('NetStream.Play.Failed', denied);
       const name = `${this.app}/${path.name}`;
-      const sink = new RtmpPlaySink(this.transport, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
+      const sink = new RtmpPlaySink(this.#wire, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
       const r = this.#opts.hub.subscribe(name, sink, 0, this.transport.remoteAddress);
       if (!r.ok) {
         return fail(r.reason === 'not-found' ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed', r.detail);
