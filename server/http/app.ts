@@ -14,6 +14,7 @@ import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
+import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
@@ -89,6 +90,8 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok', streams: opts.hub.streams.size, ...(opts.cluster !== undefined ? { cluster: opts.cluster.health() } : {}) });
   });
+
+  app.get('/api/time', timeRoute(opts.hub));
 
   const auth = requireToken(opts.apiToken);
   app.get('/metrics', auth, async (_req, res) => {
