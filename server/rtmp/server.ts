@@ -123,7 +123,7 @@ export class RtmpServer {
     socket.setKeepAlive(true, 10_000);
     socket.setNoDelay(true);
     // RTMPE inside TLS would only add cost; RTMPS clients never ask for it.
-    const session = this.#start(new SocketTransport(socket), 'rtmp', o.rtmpe && !tlsSession);
+    const session = this.#start(new SocketTransport(socket), tlsSession ? 'rtmps' : 'rtmp', o.rtmpe && !tlsSession);
     const stopTimers = this.#startTimers(session);
     // Read inactivity: a publisher whose link died silently frees its key after this.
     socket.setTimeout(o.publisherTimeoutMs, () => {
@@ -162,7 +162,7 @@ export class RtmpServer {
   }
 
   /** Open sessions by protocol, for the connections gauge. */
-  countByProtocol(protocol: 'rtmp' | 'rtmpt'): number {
+  countByProtocol(protocol: 'rtmp' | 'rtmps' | 'rtmpt'): number {
     let n = 0;
     for (const s of this.sessions) if (s.protocol === protocol) n++;
     return n;
@@ -180,7 +180,7 @@ export class RtmpServer {
     return true;
   }
 
-  #start(transport: Transport, protocol: 'rtmp' | 'rtmpt', rtmpe: boolean): RtmpSession {
+  #start(transport: Transport, protocol: 'rtmp' | 'rtmps' | 'rtmpt', rtmpe: boolean): RtmpSession {
     const o = this.options;
     const session = new RtmpSession(transport, {
       hub: o.hub,
