@@ -1,5 +1,6 @@
 // The live player's public types: options, status reports, statistics and the handle.
 import type { LiveState } from './life-cycle.js';
+import type { MediaStats } from './media-stats.js';
 import type { MpegtsConfig } from './mpegts-api.js';
 import type { Proto, QueryParams } from './urls.js';
 
@@ -93,36 +94,19 @@ export interface LiveStatus {
   soundMuted?: boolean;
 }
 
-export interface LiveStats {
+export interface LiveStats extends MediaStats {
   state: LiveState;
   message: string;
   detail: string;
   stream: string;
   proto: Proto;
   url: string;
-  /** frames decoded since the player started (kept across engine counter resets) */
-  decodedFrames: number;
-  droppedFrames: number;
-  currentTime: number;
   /** seconds buffered ahead of the playhead */
   bufferedAhead: number;
   /** the same figure: on a live stream, the buffer is the delay the player adds */
   latency: number;
-  videoWidth: number;
-  videoHeight: number;
-  /** measured frames per second (one decimal) */
-  fps: number;
-  /** frame rate from the stream's metadata */
-  metadataFps: number | null;
   /** received bits per second */
   bitrate: number;
-  videoCodec: string | null;
-  audioCodec: string | null;
-  hasAudio: boolean | null;
-  hasVideo: boolean | null;
-  playbackRate: number;
-  paused: boolean;
-  muted: boolean;
   /** the player muted the video because the browser would not play it with sound */
   soundMuted: boolean;
   reconnects: number;
@@ -147,6 +131,13 @@ export interface LivePlayer {
   setRewind(seconds: number | string): void;
   /** Leave a rewind session: reconnect at the live edge. */
   goLive(): void;
+  /**
+   * Pause on purpose (the page's own pause control): the player leaves this pause alone, while it
+   * undoes any other pause of the element (video.pause() included).
+   */
+  pause(): void;
+  /** Play again after pause(). */
+  play(): void;
   readonly rewind: number;
   readonly state: LiveState;
   readonly stream: string;

@@ -70,6 +70,10 @@ export class LiveStream {
   readonly rewind: RewindBuffer | null;
   #feeders = new Map<Subscriber, RewindFeeder>();
 
+  /** The newest audio/video message: its timeline timestamp and when it arrived (wall clock, ms), for /api/time. */
+  anchorTimestamp = 0;
+  anchorReceivedAt = 0;
+
   // counters read by the stats tick
   bytesIn = 0;
   bytesOut = 0;
@@ -192,6 +196,8 @@ export class LiveStream {
     if (type === 9) {
       const v = classifyVideo(body);
       const ts = this.timeline.map('video', timestamp, v.coded ? 'frame' : 'other');
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
       this.#sawVideo = true;
       if (v.config !== undefined) {
         const tag = new MediaTag(9, ts, body, false, true);
@@ -225,6 +231,8 @@ export class LiveStream {
       const a = classifyAudio(body);
       const isFrame = a.config === undefined && a.trackConfig === undefined;
       const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
       this.#sawAudio = true;
       if (a.config !== undefined) {
         const tag = new MediaTag(8, ts, body, false, true);

@@ -103,8 +103,9 @@ function received(a: Audience): Record<'ws' | 'http' | 'rtmp', Tag[]> {
 }
 
 async function join(name: string): Promise<Audience> {
-  const ws = wsViewer(gw.wsUrl(`/${name}.flv`));
-  const http = httpViewer(gw.httpUrl(`/${name}.flv`));
+  // ?untouched=1: the stream exactly as published (browsers get a reduced form by default, see browser-feed.test).
+  const ws = wsViewer(gw.wsUrl(`/${name}.flv?untouched=1`));
+  const http = httpViewer(gw.httpUrl(`/${name}.flv?untouched=1`));
   viewers.push(ws, http);
   const rtmp = await RtmpPlayer.play(gw.rtmpUrl(name));
   players.push(rtmp);
@@ -293,7 +294,7 @@ describe('Enhanced RTMP passthrough', () => {
     });
 
     // A viewer joining now starts on the cached hvc1 keyframe with the original sequence headers.
-    const late = wsViewer(gw.wsUrl(`/${name}.flv`));
+    const late = wsViewer(gw.wsUrl(`/${name}.flv?untouched=1`));
     viewers.push(late);
     const gop = stream.gop.tags.map((tag) => tag.body);
     // The multitrack sequence starts (video track 1, audio track 1) are cached per track and join too.
@@ -390,7 +391,7 @@ describe('Enhanced RTMP passthrough', () => {
     };
     await publisher.send([videoSequenceStart(av1), track1Start, ...videoFrameMessages(av1).filter((m) => m.timestamp < SPLIT_MS)]);
     await waitFor('ready', () => gw.hub.get(name)?.ready);
-    const late = wsViewer(gw.wsUrl(`/${name}.flv`));
+    const late = wsViewer(gw.wsUrl(`/${name}.flv?untouched=1`));
     viewers.push(late);
     await waitFor('late viewer got the GOP', () => late.flv.videoFrames().length >= 15);
     expect(late.flv.tags.some((tag) => tag.payload.equals(track1Start.payload))).toBe(true);
