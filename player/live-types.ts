@@ -108,6 +108,11 @@ export interface LiveStats {
   bufferedAhead: number;
   /** the same figure: on a live stream, the buffer is the delay the player adds */
   latency: number;
+  /**
+   * True latency, seconds: from the gateway's receipt of the frame on screen to its presentation
+   * (clock offset from api/time, see docs/web-player.md); null until known or behind live.
+   */
+  trueLatency: number | null;
   videoWidth: number;
   videoHeight: number;
   /** measured frames per second (one decimal) */
