@@ -2,7 +2,7 @@
 // share. It prepares the element (inline, autoplay, and what Apple's ManagedMediaSource needs),
 // delivers mpegts.js events one microtask later and only while the connection is current, and
 // tears everything down in an order that tolerates half-torn-down players.
-import { onlyManagedMediaSource } from './codecs.js';
+import { mseClass, onlyManagedMediaSource } from './codecs.js';
 import type {
   MpegtsConfig, MpegtsErrorInfo, MpegtsFeatures, MpegtsLib, MpegtsMediaDataSource, MpegtsMediaInfo, MpegtsPlayer,
   MpegtsStatistics,
@@ -34,6 +34,29 @@ export function libraryFeatures(lib: MpegtsLib): MpegtsFeatures | null {
   return featureCache.get(lib) ?? null;
 }
 
+/** No Media Source Extensions, or none that take H.264: nothing can play here. */
+export function msePlaybackMissing(lib: MpegtsLib): boolean {
+  const features = libraryFeatures(lib);
+  return !mseClass() || (!!features && !features.msePlayback);
+}
+
+/** mpegts.js for one player: loaded on first use, then kept. */
+export class LibrarySlot {
+  #lib: MpegtsLib | null = null;
+
+  constructor(private readonly load: () => Promise<MpegtsLib>) {}
+
+  /** The library when loaded; else null, and it starts loading (then `ready` or `failed` runs). */
+  get(ready: () => void, failed: (err: unknown) => void): MpegtsLib | null {
+    if (this.#lib) return this.#lib;
+    this.load().then((lib) => {
+      this.#lib = lib;
+      ready();
+    }, failed);
+    return null;
+  }
+}
+
 /**
  * Inline muted-capable autoplay, as phones need. Where only ManagedMediaSource exists (iPhone),
  * the media source opens only with remote playback (AirPlay) disabled.
@@ -55,7 +78,7 @@ export class Connection {
   #listening = true;
 
   /** Create the mpegts.js player (throws what mpegts.js throws) and wire its events. */
-  constructor(lib: MpegtsLib, readonly video: HTMLVideoElement, source: MpegtsMediaDataSource, config: MpegtsConfig, handlers: ConnectionHandlers) {
+  constructor(readonly lib: MpegtsLib, readonly video: HTMLVideoElement, source: MpegtsMediaDataSource, config: MpegtsConfig, handlers: ConnectionHandlers) {
     const player = lib.createPlayer(source, engineConfig(config));
     this.#player = player;
     const E = lib.Events;

@@ -1,17 +1,20 @@
 // The live player: one mpegts.js connection at a time to a gateway stream, kept alive through
 // network errors, publisher restarts, background tabs and pauses the page did not ask for. Which
 // events count in which state is the table in life-cycle.ts; this file does what each move needs.
-import { mseClass, streamCodecsSupported, describeCodec } from './codecs.js';
-import { Connection, libraryFeatures, prepareElement, startPlayback } from './connection.js';
+import { describeCodec, mseClass, streamCodecsSupported } from './codecs.js';
+import { Connection, LibrarySlot, libraryFeatures, msePlaybackMissing, prepareElement, startPlayback } from './connection.js';
 import { isConnected, nextState, type LiveEvent, type LiveState } from './life-cycle.js';
 import {
   LIVE_DEFAULTS, LOW_LATENCY_CONFIG, type LivePlayer, type LivePlayerOptions, type LiveStats, type LiveStatus,
   type LiveTuning, type PlayerEnvironment,
 } from './live-types.js';
-import { bufferedAhead, bufferedEnd, errorText, now } from './media-element.js';
-import type { MpegtsConfig, MpegtsErrorInfo, MpegtsLib, MpegtsMediaInfo } from './mpegts-api.js';
-import { ReconnectPolicy } from './reconnect-policy.js';
-import { bitrateFromSpeed, FpsSampler, FrameAccumulator, rawFrameCounts } from './stats-sampler.js';
+import { bufferedAhead, bufferedEnd, errorText, now, seekToLiveEdge } from './media-element.js';
+import { FrameMeter, mediaStats } from './media-stats.js';
+import type { MpegtsConfig, MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
+import { classifyError, errorDetail, errorMessage } from './mpegts-errors.js';
+import { LiveRecovery } from './live-recovery.js';
+import { bitrateFromSpeed } from './stats-sampler.js';
+import { StatusBoard, type StatusExtra } from './status-board.js';
 import { ListingCheck } from './stream-listing.js';
 import { LatencyClock, timelineStartOf } from './latency-clock.js';
 import { joinPosition } from './live-join.js';
@@ -30,8 +33,6 @@ const BUFFERING_GRACE_MS = 400;
 /** A background tab that piled up this much paused buffer is disconnected until it is visible. */
 const HIDDEN_BUFFER_LIMIT_S = 20;
 
-type Extra = { retryInMs?: number; detail?: string };
-
 export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOptions, env: PlayerEnvironment): LivePlayer {
   if (!video || typeof video.play !== 'function') {
     throw new TypeError('LiveGateway.createPlayer: first argument must be a <video> element');
@@ -49,30 +50,36 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   const base = o.base || env.defaultBase;
   let hasAudio = o.hasAudio;
   let rewind = normalizeRewind(o.rewind ?? o.params?.rewind);
-  let onStatus = typeof o.onStatus === 'function' ? o.onStatus : null;
   prepareElement(video);
 
-  let state: LiveState = 'idle';
-  let message = '';
-  let detail = '';
-  let lib: MpegtsLib | null = null;
+  const board = new StatusBoard<LiveState, LiveStatus>('idle', o.onStatus, (b, extra) => {
+    const st: LiveStatus = { state: b.state, message: b.message, stream, proto, url };
+    if (extra.retryInMs != null) st.retryInMs = extra.retryInMs;
+    if (b.detail) st.detail = b.detail;
+    if (soundMuted) st.soundMuted = true;
+    return st;
+  });
+  const library = new LibrarySlot(() => env.loadMpegts(o.mpegtsUrl));
   let conn: Connection | null = null;
   let mediaInfo: MpegtsMediaInfo | null = null;
   let everPlayed = false;
   let soundMuted = false;
-  let reconnects = 0;
   let bitrate = 0;
   let connectStartedAt = 0;
   // Rewind sessions: how much the playhead fell behind wall-clock time since the first picture.
   let behindRef: { t: number; ct: number } | null = null;
-  let retryTimer: ReturnType<typeof setTimeout> | undefined;
-  let retryAt = 0;
   let waitingTimer: ReturnType<typeof setTimeout> | undefined;
-  const backoff = new ReconnectPolicy(tuning.retryMinMs, tuning.retryMaxMs);
-  const frames = new FrameAccumulator();
-  const fps = new FpsSampler();
+  const meter = new FrameMeter(video);
   const progress = new ProgressWatch();
-  const listing = new ListingCheck(apiUrl(base), stream);
+  const recovery = new LiveRecovery({
+    go,
+    isOffline: () => board.state === 'offline',
+    isDestroyed: () => board.state === 'destroyed',
+    connect,
+    quiet: () => conn?.quiet(),
+    hadMedia: () => !!mediaInfo || progress.bufferedEnd > 0,
+  }, tuning, new ListingCheck(apiUrl(base), stream), stream);
+  const backoff = recovery.backoff;
   const latency = new LatencyClock();
   const timeSync = new TimeSync(timeUrl(apiUrl(base), stream), latency);
   // The join (live-join.ts) needs the presented-frame clock; without requestVideoFrameCallback
@@ -94,8 +101,6 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   const protoLabel = (): string => (proto === 'ws' ? 'WS-FLV' : 'HTTP-FLV');
-  const fmtSec = (ms: number): string => (ms / 1000).toFixed(ms < 1000 ? 1 : 0) + ' s';
-  const counts = () => frames.read(rawFrameCounts(video));
 
   function playingMessage(): string {
     return `Playing ${stream} (${protoLabel()})` + (rewind > 0 ? ` · ${rewind} s behind live` : '') +
@@ -110,47 +115,12 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     return rewind + Math.max(0, wall - played);
   }
 
-  function setState(s: LiveState, msg: string, extra?: Extra): void {
-    const changed = s !== state || msg !== message;
-    state = s;
-    message = msg;
-    detail = extra?.detail ?? '';
-    if (!changed || !onStatus) return;
-    const st: LiveStatus = { state, message, stream, proto, url };
-    if (extra?.retryInMs != null) st.retryInMs = extra.retryInMs;
-    if (detail) st.detail = detail;
-    if (soundMuted) st.soundMuted = true;
-    try {
-      onStatus(st);
-    } catch (e) {
-      setTimeout(() => { throw e; }); // the page's bug, reported without breaking the player
-    }
-  }
-
   /** Move by the table; false (and nothing happens) when the event does not count now. */
-  function go(event: LiveEvent, msg: string, extra?: Extra): boolean {
-    const next = nextState(state, event);
+  function go(event: LiveEvent, msg: string, extra?: StatusExtra): boolean {
+    const next = nextState(board.state, event);
     if (next === null) return false;
-    setState(next, msg, extra);
+    board.set(next, msg, extra);
     return true;
-  }
-
-  // ---- timers ---------------------------------------------------------------
-  function clearRetry(): void {
-    if (retryTimer !== undefined) clearTimeout(retryTimer);
-    retryTimer = undefined;
-    retryAt = 0;
-    listing.cancel();
-  }
-
-  function schedule(fn: () => void, ms: number): void {
-    clearRetry();
-    retryAt = Date.now() + ms;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      retryAt = 0;
-      if (state !== 'destroyed') fn();
-    }, ms);
   }
 
   // ---- the connection ---------------------------------------------------------
@@ -162,23 +132,18 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   function connect(): void {
-    if (state === 'destroyed') return;
-    clearRetry();
+    if (board.state === 'destroyed') return;
+    recovery.clear();
     teardown();
+    const lib = library.get(connect, (err) => {
+      if (go('library-failed', 'Could not load the player library (mpegts.js).', { detail: errorText(err) })) recovery.retrySoon();
+    });
     if (!lib) {
       go('load-library', 'Loading player…');
-      env.loadMpegts(o.mpegtsUrl).then((m) => {
-        if (state === 'destroyed') return;
-        lib = m;
-        connect();
-      }, (err: unknown) => {
-        if (!go('library-failed', 'Could not load the player library (mpegts.js).', { detail: errorText(err) })) return;
-        schedule(connect, backoff.next());
-      });
       return;
     }
     const features = libraryFeatures(lib);
-    if (!mseClass() || (features && !features.msePlayback)) {
+    if (msePlaybackMissing(lib)) {
       go('no-mse', 'This browser cannot play live FLV: it has no Media Source Extensions with H.264 support.');
       return;
     }
@@ -194,7 +159,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     bitrate = 0;
     const t = now();
     connectStartedAt = t;
-    fps.restart(t, counts().total);
+    meter.restart(t);
     progress.restart(t);
 
     const config: MpegtsConfig = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig };
@@ -212,7 +177,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     try {
       c = new Connection(lib, video, source, config, {
         error: onError,
-        ended: () => disconnected('ended', 'stream ended'),
+        ended: () => recovery.lost('ended', 'stream ended'),
         mediaInfo: onMediaInfo,
         statistics: (si) => { bitrate = bitrateFromSpeed(si.speed) ?? bitrate; },
         scriptData: (d) => {
@@ -222,7 +187,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       });
     } catch (e) {
       go('start-failed', 'Could not start the player.', { detail: errorText(e) });
-      schedule(connect, backoff.next());
+      recovery.retrySoon();
       return;
     }
     conn = c;
@@ -244,7 +209,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   /** While joining: start playback once, near the end of the burst, when it is all in (live-join.ts). */
   function checkJoin(): void {
     if (!joining) return clearInterval(joinTimer);
-    if (!conn || !isConnected(state)) return;
+    if (!conn || !isConnected(board.state)) return;
     const b = video.buffered;
     const start = b && b.length ? b.start(b.length - 1) : 0;
     const end = bufferedEnd(video);
@@ -270,8 +235,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   function tryPlay(): void {
     const c = conn;
     void startPlayback(video, tuning.autoMute, () => { soundMuted = true; }).then((outcome) => {
-      if (c !== conn || !isConnected(state)) return;
-      if (outcome === 'muted' && state === 'playing') setState('playing', playingMessage());
+      if (c !== conn || !isConnected(board.state)) return;
+      if (outcome === 'muted' && board.state === 'playing') board.set('playing', playingMessage());
       else if (outcome === 'blocked') go('autoplay-blocked', 'Autoplay was blocked — click to play.');
     });
   }
@@ -303,84 +268,31 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   function onError(type: string, det: string, info: MpegtsErrorInfo): void {
-    const msg = info.msg || info.message || '';
-    const code = info.code;
-    const ED = lib!.ErrorDetails;
-    if (det === ED.MEDIA_CODEC_UNSUPPORTED || det === ED.MEDIA_FORMAT_UNSUPPORTED) {
-      fail('codec-unsupported', `This stream uses a codec the player cannot handle: ${msg || det}.`);
-    } else if (det === ED.MEDIA_MSE_ERROR && codecsUnsupported()) {
-      fail('codec-unsupported', `This browser cannot decode this stream: ${msg}`);
-    } else if (det === ED.NETWORK_STATUS_CODE_INVALID && (code === 404 || code === 410)) {
-      goOffline('not-live', `HTTP ${code}`);
-    } else if (det === ED.NETWORK_STATUS_CODE_INVALID && (code === 401 || code === 403)) {
-      fail('access-denied', `Access denied (HTTP ${code}). The link may have expired or the signature is invalid.`, true);
+    const kind = classifyError(conn!.lib, det, info);
+    if (kind === 'codec') {
+      fail('codec-unsupported', `This stream uses a codec the player cannot handle: ${errorMessage(info) || det}.`);
+    } else if (kind === 'mse' && codecsUnsupported()) {
+      fail('codec-unsupported', `This browser cannot decode this stream: ${errorMessage(info)}`);
+    } else if (kind === 'gone') {
+      recovery.offline('not-live', `HTTP ${info.code}`);
+    } else if (kind === 'forbidden') {
+      fail('access-denied', `Access denied (HTTP ${info.code}). The link may have expired or the signature is invalid.`, true);
     } else {
-      disconnected('error', `${type} / ${det}${msg ? ': ' + msg : ''}${code ? ` (${code})` : ''}`);
+      recovery.lost('error', errorDetail(type, det, info));
     }
   }
 
   function fail(event: LiveEvent, msg: string, retrySlowly = false): void {
     teardown();
-    clearRetry();
+    recovery.clear();
     go(event, msg);
-    if (retrySlowly) schedule(connect, backoff.slow());
-  }
-
-  /** The connection is gone: find out whether the stream is still published, then retry or wait. */
-  function disconnected(kind: 'error' | 'ended' | 'stall', why: string): void {
-    const moved = kind === 'ended'
-      ? go('stream-ended', 'Stream ended — checking whether it is still live…', { detail: why })
-      : go('connection-lost', 'Reconnecting…', { detail: why });
-    if (!moved) return;
-    conn?.quiet(); // keep the last picture; the connection is replaced on reconnect
-    if (!tuning.checkApi) {
-      retryLater(kind, why);
-      return;
-    }
-    listing.run((listed) => {
-      if (listed === false) goOffline(kind === 'ended' ? 'ended' : 'not-live', why);
-      else retryLater(kind, why); // listed, or the API is unavailable: plain retry with backoff
-    });
-  }
-
-  function retryLater(kind: 'error' | 'ended' | 'stall', why: string): void {
-    const d = backoff.next();
-    reconnects++;
-    let msg = `${mediaInfo || progress.bufferedEnd > 0 ? 'Connection lost' : 'Cannot connect to ' + stream} — retrying in ${fmtSec(d)}…`;
-    if (kind === 'ended') msg = `Connection closed — reconnecting in ${fmtSec(d)}…`;
-    if (kind === 'stall') msg = `No data from the server — reconnecting in ${fmtSec(d)}…`;
-    go('retry-scheduled', msg, { retryInMs: d, detail: why });
-    schedule(connect, d);
-  }
-
-  function goOffline(reason: 'ended' | 'not-live', why: string): void {
-    conn?.quiet();
-    const msg = reason === 'ended'
-      ? `The publisher stopped. Waiting for ${stream} to come back…`
-      : `${stream} is not live right now. Waiting for it to start…`;
-    if (go('not-live', msg, { detail: why })) pollUntilLive();
-  }
-
-  function pollUntilLive(): void {
-    if (!tuning.checkApi) {
-      retryLater('ended', 'offline');
-      return;
-    }
-    schedule(() => listing.run((listed) => {
-      if (state !== 'offline') return;
-      if (listed === false) {
-        pollUntilLive();
-        return;
-      }
-      if (listed) backoff.reset();
-      connect(); // listed, or the API is unavailable: try the stream itself (a 404 comes back here)
-    }), tuning.pollMs);
+    if (retrySlowly) recovery.retrySlowly();
   }
 
   // ---- video element events -----------------------------------------------------
   function onPlaying(): void {
     clearWaiting();
-    if (!isConnected(state)) return;
+    if (!isConnected(board.state)) return;
     everPlayed = true;
     backoff.reset();
     if (rewind > 0 && !behindRef) behindRef = { t: now(), ct: video.currentTime || 0 };
@@ -402,7 +314,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   /** Any pause while connected is the browser's (autoplay policy, audio interruption, power saving). */
   function onPause(): void {
-    if (!isConnected(state) || !video.paused || video.ended) return;
+    if (!isConnected(board.state) || !video.paused || video.ended) return;
     // Background tabs: browsers pause video there on purpose; catch up when visible again.
     if (typeof document !== 'undefined' && document.hidden) return;
     if (go('engine-paused', 'The browser paused the video — resuming…')) tryPlay();
@@ -411,33 +323,33 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   function onVolumeChange(): void {
     if (!soundMuted || video.muted) return;
     soundMuted = false; // the viewer turned the sound back on
-    if (state === 'playing') setState('playing', playingMessage());
+    if (board.state === 'playing') board.set('playing', playingMessage());
   }
 
   function onVideoError(): void {
     const err = video.error;
-    if (!err || !isConnected(state) || err.code === 1) return; // 1: aborted by a new load
+    if (!err || !isConnected(board.state) || err.code === 1) return; // 1: aborted by a new load
     const text = err.message ? ` (${err.message})` : '';
     // Say "cannot decode" only when the codecs really are unsupported: a media error right after a
     // seek (WebKit's "Failed to push buffer") plays fine on a fresh connection.
     if (codecsUnsupported()) fail('codec-unsupported', `This browser cannot decode this stream${text}.`);
-    else disconnected('error', `media error ${err.code}${text}${everPlayed ? '' : ' before the first picture'}`);
+    else recovery.lost('error', `media error ${err.code}${text}${everPlayed ? '' : ' before the first picture'}`);
   }
 
   function onClickWhenBlocked(): void {
-    if (state !== 'blocked') return;
+    if (board.state !== 'blocked') return;
     video.muted = true;
     tryPlay();
   }
 
   function onVisibility(): void {
     if (document.hidden) return;
-    if (state === 'suspended') connect();
+    if (board.state === 'suspended') connect();
     else jumpToLive();
   }
 
   function setRewind(seconds: number | string): void {
-    if (state === 'destroyed') return;
+    if (board.state === 'destroyed') return;
     rewind = normalizeRewind(seconds);
     url = streamUrl();
     backoff.reset();
@@ -445,26 +357,15 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   function jumpToLive(): boolean {
-    if (!conn || !isConnected(state)) return false;
-    const resume = video.paused && state !== 'blocked';
+    if (!conn || !isConnected(board.state)) return false;
+    const resume = video.paused && board.state !== 'blocked';
     if (rewind > 0) {
       // The end of the buffer is not live while rewinding (use goLive()).
-      if (resume && state !== 'connecting') tryPlay();
+      if (resume && board.state !== 'connecting') tryPlay();
       return false;
     }
-    const b = video.buffered;
-    if (!b || !b.length) return false;
-    const end = b.end(b.length - 1);
-    const start = b.start(b.length - 1);
-    let jumped = false;
-    if (end - video.currentTime > tuning.liveEdgeMargin + 0.15 || video.currentTime < start) {
-      try {
-        video.currentTime = Math.max(start, end - tuning.liveEdgeMargin);
-        jumped = true;
-      } catch {
-        // seeking can throw while the media source is closing; the next tick tries again
-      }
-    }
+    if (!video.buffered?.length) return false;
+    const jumped = seekToLiveEdge(video, tuning.liveEdgeMargin);
     if (resume) tryPlay();
     return jumped;
   }
@@ -472,23 +373,21 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   // ---- housekeeping every 500 ms: stats, watchdog, background tabs -------------
   function tick(): void {
     const t = now();
-    const total = counts().total;
-    if (t - connectStartedAt < STARTUP_BURST_MS || video.paused) fps.hold(t, total);
-    else fps.sample(t, total);
-    if (!conn || !isConnected(state)) return;
+    meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
+    if (!conn || !isConnected(board.state)) return;
     timeSync.tick();
     checkJoin();
     if (!frameCallbacks && !video.paused && rewind <= 0) latency.presented(video.currentTime || 0, wallNow());
     progress.observe(t, bufferedEnd(video), video.currentTime);
     const hidden = document.hidden;
-    const verdict = watchdogVerdict({ state, now: t, connectStartedAt, watch: progress, paused: video.paused, hidden }, tuning);
-    if (verdict === 'no-media') return disconnected('stall', `no media after ${Math.round(tuning.connectTimeoutMs / 1000)} s`);
-    if (verdict === 'stalled') return disconnected('stall', `no data for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
-    if (verdict === 'frozen') return disconnected('stall', `the picture stood still for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
-    if (state === 'buffering' && !video.paused && bufferedAhead(video) > 0.1 && video.readyState >= 3) {
+    const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, paused: video.paused, hidden }, tuning);
+    if (verdict === 'no-media') return recovery.lost('stall', `no media after ${Math.round(tuning.connectTimeoutMs / 1000)} s`);
+    if (verdict === 'stalled') return recovery.lost('stall', `no data for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
+    if (verdict === 'frozen') return recovery.lost('stall', `the picture stood still for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
+    if (board.state === 'buffering' && !video.paused && bufferedAhead(video) > 0.1 && video.readyState >= 3) {
       go('data-resumed', playingMessage());
     }
-    if (state === 'paused' && video.paused && !hidden) tryPlay(); // still paused: keep asking
+    if (board.state === 'paused' && video.paused && !hidden) tryPlay(); // still paused: keep asking
     // Paused in a background tab: the buffer only grows. Reconnect when the tab is visible again.
     if (hidden && video.paused && bufferedAhead(video) > HIDDEN_BUFFER_LIMIT_S) {
       teardown();
@@ -509,8 +408,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   return {
     kind: 'live',
     destroy(): void {
-      if (state === 'destroyed') return;
-      clearRetry();
+      if (board.state === 'destroyed') return;
+      recovery.clear();
       clearInterval(tickTimer);
       clearInterval(joinTimer);
       timeSync.cancel();
@@ -519,41 +418,26 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       for (const [type, fn] of listeners) video.removeEventListener(type, fn);
       document.removeEventListener('visibilitychange', onVisibility);
       go('destroy', 'Stopped');
-      onStatus = null;
+      board.silence();
     },
     stats(): LiveStats {
-      const q = counts();
-      const mi = mediaInfo ?? {};
       const ahead = conn ? bufferedAhead(video) : 0;
       return {
-        state, message, detail, stream, proto, url,
-        decodedFrames: q.total,
-        droppedFrames: q.dropped,
-        currentTime: video.currentTime || 0,
+        ...mediaStats(video, meter, mediaInfo),
+        state: board.state, message: board.message, detail: board.detail, stream, proto, url,
         bufferedAhead: ahead,
         latency: ahead,
         trueLatency: conn && rewind <= 0 && latency.latest !== null ? Math.round(latency.latest * 1000) / 1000 : null,
-        videoWidth: video.videoWidth || 0,
-        videoHeight: video.videoHeight || 0,
-        fps: fps.fps,
-        metadataFps: mi.fps || null,
         bitrate: conn ? bitrate : 0,
-        videoCodec: mi.videoCodec || null,
-        audioCodec: mi.audioCodec || null,
-        hasAudio: mi.hasAudio != null ? !!mi.hasAudio : null,
-        hasVideo: mi.hasVideo != null ? !!mi.hasVideo : null,
-        playbackRate: video.playbackRate,
-        paused: video.paused,
-        muted: video.muted,
         soundMuted,
-        reconnects,
-        retryInMs: retryAt ? Math.max(0, retryAt - Date.now()) : null,
+        reconnects: recovery.reconnects,
+        retryInMs: recovery.retryInMs(),
         rewind,
         behindLive: Math.round(behindLive() * 10) / 10,
       };
     },
     reconnect(): void {
-      if (state === 'destroyed') return;
+      if (board.state === 'destroyed') return;
       backoff.reset();
       connect();
     },
@@ -561,7 +445,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     setRewind,
     goLive: () => setRewind(0),
     get rewind() { return rewind; },
-    get state() { return state; },
+    get state() { return board.state; },
     get stream() { return stream; },
     get proto() { return proto; },
     get url() { return url; },

@@ -1,5 +1,6 @@
 // The live player's public types: options, status reports, statistics and the handle.
 import type { LiveState } from './life-cycle.js';
+import type { MediaStats } from './media-stats.js';
 import type { MpegtsConfig } from './mpegts-api.js';
 import type { Proto, QueryParams } from './urls.js';
 
@@ -93,17 +94,13 @@ export interface LiveStatus {
   soundMuted?: boolean;
 }
 
-export interface LiveStats {
+export interface LiveStats extends MediaStats {
   state: LiveState;
   message: string;
   detail: string;
   stream: string;
   proto: Proto;
   url: string;
-  /** frames decoded since the player started (kept across engine counter resets) */
-  decodedFrames: number;
-  droppedFrames: number;
-  currentTime: number;
   /** seconds buffered ahead of the playhead */
   bufferedAhead: number;
   /** the same figure: on a live stream, the buffer is the delay the player adds */
@@ -113,21 +110,8 @@ export interface LiveStats {
    * (clock offset from api/time, see docs/web-player.md); null until known or behind live.
    */
   trueLatency: number | null;
-  videoWidth: number;
-  videoHeight: number;
-  /** measured frames per second (one decimal) */
-  fps: number;
-  /** frame rate from the stream's metadata */
-  metadataFps: number | null;
   /** received bits per second */
   bitrate: number;
-  videoCodec: string | null;
-  audioCodec: string | null;
-  hasAudio: boolean | null;
-  hasVideo: boolean | null;
-  playbackRate: number;
-  paused: boolean;
-  muted: boolean;
   /** the player muted the video because the browser would not play it with sound */
   soundMuted: boolean;
   reconnects: number;

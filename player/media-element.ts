@@ -13,6 +13,24 @@ export function bufferedAhead(video: HTMLMediaElement): number {
   return Math.max(0, b.end(b.length - 1) - video.currentTime);
 }
 
+/**
+ * Seek to `margin` seconds before the end of the buffer when the playhead is further behind (or
+ * before the buffer); true if it seeked.
+ */
+export function seekToLiveEdge(video: HTMLMediaElement, margin: number): boolean {
+  const b = video.buffered;
+  if (!b || !b.length) return false;
+  const end = b.end(b.length - 1);
+  const start = b.start(b.length - 1);
+  if (end - video.currentTime <= margin + 0.15 && video.currentTime >= start) return false;
+  try {
+    video.currentTime = Math.max(start, end - margin);
+    return true;
+  } catch {
+    return false; // seeking can throw while the media source is closing; the next call tries again
+  }
+}
+
 /** Milliseconds from a monotonic clock where there is one. */
 export function now(): number {
   return typeof performance !== 'undefined' && typeof performance.now === 'function' ? performance.now() : Date.now();

@@ -2,11 +2,13 @@
 // within what is loaded, no live low-latency settings and no reconnects. It shares the
 // connection helper with the live player.
 import { mseClass, streamCodecsSupported } from './codecs.js';
-import { Connection, libraryFeatures, prepareElement, startPlayback } from './connection.js';
+import { Connection, LibrarySlot, msePlaybackMissing, prepareElement, startPlayback } from './connection.js';
 import type { PlayerEnvironment } from './live-types.js';
 import { bufferedAhead, errorText, now } from './media-element.js';
-import type { MpegtsConfig, MpegtsErrorInfo, MpegtsLib, MpegtsMediaInfo } from './mpegts-api.js';
-import { FpsSampler, FrameAccumulator, rawFrameCounts } from './stats-sampler.js';
+import { FrameMeter, mediaStats, type MediaStats } from './media-stats.js';
+import type { MpegtsConfig, MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
+import { classifyError, errorDetail, errorMessage } from './mpegts-errors.js';
+import { StatusBoard } from './status-board.js';
 import { parseRecording, recordingUrl, type QueryParams } from './urls.js';
 
 export type RecordingState =
@@ -35,30 +37,17 @@ export interface RecordingStatus {
   detail?: string;
 }
 
-export interface RecordingStats {
+export interface RecordingStats extends MediaStats {
   state: RecordingState;
   message: string;
   detail: string;
   recording: string;
   stream: string;
   url: string;
-  decodedFrames: number;
-  droppedFrames: number;
-  currentTime: number;
+  /** seconds */
   duration: number;
   bufferedAhead: number;
-  videoWidth: number;
-  videoHeight: number;
-  fps: number;
-  metadataFps: number | null;
-  videoCodec: string | null;
-  audioCodec: string | null;
-  hasAudio: boolean | null;
-  hasVideo: boolean | null;
-  playbackRate: number;
-  paused: boolean;
   ended: boolean;
-  muted: boolean;
 }
 
 export interface RecordingPlayer {
@@ -85,36 +74,21 @@ export function createRecordingPlayer(video: HTMLVideoElement, options: Recordin
     throw new TypeError('LiveGateway.createRecordingPlayer: options.recording must look like "APP/KEY/YYYYMMDD-HHMMSS.flv"');
   }
   const url = recordingUrl(rec.name, o.base || env.defaultBase, o.params) ?? '';
-  let onStatus = typeof o.onStatus === 'function' ? o.onStatus : null;
   const hadControls = video.controls;
   if (o.controls !== false) video.controls = true;
   prepareElement(video);
 
-  let state: RecordingState = 'idle';
-  let message = '';
-  let detail = '';
-  let lib: MpegtsLib | null = null;
+  const board = new StatusBoard<RecordingState, RecordingStatus>('idle', o.onStatus, (b) => {
+    const st: RecordingStatus = { state: b.state, message: b.message, recording: rec.name, stream: rec.stream, url };
+    if (b.detail) st.detail = b.detail;
+    return st;
+  });
+  const setState = (s: RecordingState, msg: string, extra?: { detail?: string }): void => board.set(s, msg, extra);
+  const library = new LibrarySlot(() => env.loadMpegts(o.mpegtsUrl));
   let conn: Connection | null = null;
   let mediaInfo: MpegtsMediaInfo | null = null;
-  const frames = new FrameAccumulator();
-  const fps = new FpsSampler();
-  const counts = () => frames.read(rawFrameCounts(video));
+  const meter = new FrameMeter(video);
   const label = `recording ${rec.name}`;
-
-  function setState(s: RecordingState, msg: string, extra?: { detail?: string }): void {
-    const changed = s !== state || msg !== message;
-    state = s;
-    message = msg;
-    detail = extra?.detail ?? '';
-    if (!changed || !onStatus) return;
-    const st: RecordingStatus = { state, message, recording: rec!.name, stream: rec!.stream, url };
-    if (detail) st.detail = detail;
-    try {
-      onStatus(st);
-    } catch (e) {
-      setTimeout(() => { throw e; });
-    }
-  }
 
   function duration(): number {
     if (Number.isFinite(video.duration) && video.duration > 0) return video.duration;
@@ -128,26 +102,21 @@ export function createRecordingPlayer(video: HTMLVideoElement, options: Recordin
   }
 
   function load(): void {
-    if (state === 'destroyed') return;
+    if (board.state === 'destroyed') return;
     teardown();
+    const lib = library.get(load, (err) => {
+      if (board.state !== 'destroyed') setState('error', 'Could not load the player library (mpegts.js).', { detail: errorText(err) });
+    });
     if (!lib) {
       setState('loading', 'Loading player…');
-      env.loadMpegts(o.mpegtsUrl).then((m) => {
-        if (state === 'destroyed') return;
-        lib = m;
-        load();
-      }, (err: unknown) => {
-        if (state !== 'destroyed') setState('error', 'Could not load the player library (mpegts.js).', { detail: errorText(err) });
-      });
       return;
     }
-    const features = libraryFeatures(lib);
-    if (!mseClass() || (features && !features.msePlayback)) {
+    if (msePlaybackMissing(lib)) {
       setState('unsupported', 'This browser cannot play FLV: it has no Media Source Extensions with H.264 support.');
       return;
     }
     mediaInfo = null;
-    fps.restart(now(), counts().total);
+    meter.restart(now());
     try {
       conn = new Connection(lib, video, { type: 'flv', url, isLive: false }, { enableWorker: false, ...o.mpegtsConfig }, {
         error: onError,
@@ -170,25 +139,23 @@ export function createRecordingPlayer(video: HTMLVideoElement, options: Recordin
   }
 
   function onError(type: string, det: string, info: MpegtsErrorInfo): void {
-    const msg = info.msg || info.message || '';
-    const code = info.code;
-    const ED = lib!.ErrorDetails;
+    const kind = classifyError(conn!.lib, det, info);
     teardown();
-    if (det === ED.NETWORK_STATUS_CODE_INVALID && (code === 401 || code === 403)) {
-      setState('forbidden', `Access denied (HTTP ${code}). The link may have expired or the signature is invalid.`);
-    } else if (det === ED.NETWORK_STATUS_CODE_INVALID && (code === 404 || code === 410)) {
-      setState('error', `Recording ${rec!.name} was not found. It may have been deleted.`, { detail: `HTTP ${code}` });
-    } else if (det === ED.MEDIA_CODEC_UNSUPPORTED || det === ED.MEDIA_FORMAT_UNSUPPORTED) {
-      setState('unsupported', `This recording uses a codec the player cannot handle: ${msg || det}.`);
+    if (kind === 'forbidden') {
+      setState('forbidden', `Access denied (HTTP ${info.code}). The link may have expired or the signature is invalid.`);
+    } else if (kind === 'gone') {
+      setState('error', `Recording ${rec!.name} was not found. It may have been deleted.`, { detail: `HTTP ${info.code}` });
+    } else if (kind === 'codec') {
+      setState('unsupported', `This recording uses a codec the player cannot handle: ${errorMessage(info) || det}.`);
     } else {
-      setState('error', 'Could not play the recording.', { detail: `${type} / ${det}${msg ? ': ' + msg : ''}${code ? ` (${code})` : ''}` });
+      setState('error', 'Could not play the recording.', { detail: errorDetail(type, det, info) });
     }
   }
 
   // A recording has the native controls: a pause here is the viewer's, and is only shown.
   const onPlaying = () => { if (conn) setState('playing', `Playing ${label}`); };
   const onPause = () => { if (conn && !video.ended) setState('paused', `Paused · ${label}`); };
-  const onWaiting = () => { if (conn && state === 'playing') setState('buffering', 'Buffering…'); };
+  const onWaiting = () => { if (conn && board.state === 'playing') setState('buffering', 'Buffering…'); };
   const onEnded = () => { if (conn) setState('ended', `End of ${label}`); };
   function onVideoError(): void {
     const err = video.error;
@@ -204,10 +171,8 @@ export function createRecordingPlayer(video: HTMLVideoElement, options: Recordin
 
   function tick(): void {
     const t = now();
-    const total = counts().total;
-    if (video.paused) fps.hold(t, total);
-    else fps.sample(t, total);
-    if (state === 'buffering' && !video.paused && video.readyState >= 3) onPlaying();
+    meter.tick(t, video.paused);
+    if (board.state === 'buffering' && !video.paused && video.readyState >= 3) onPlaying();
   }
 
   const listeners: [string, () => void][] = [
@@ -220,43 +185,28 @@ export function createRecordingPlayer(video: HTMLVideoElement, options: Recordin
   return {
     kind: 'recording',
     destroy(): void {
-      if (state === 'destroyed') return;
+      if (board.state === 'destroyed') return;
       clearInterval(tickTimer);
       teardown();
       for (const [type, fn] of listeners) video.removeEventListener(type, fn);
       video.controls = hadControls;
       setState('destroyed', 'Stopped');
-      onStatus = null;
+      board.silence();
     },
     stats(): RecordingStats {
-      const q = counts();
-      const mi = mediaInfo ?? {};
       return {
-        state, message, detail,
+        ...mediaStats(video, meter, mediaInfo),
+        state: board.state, message: board.message, detail: board.detail,
         recording: rec.name,
         stream: rec.stream,
         url,
-        decodedFrames: q.total,
-        droppedFrames: q.dropped,
-        currentTime: video.currentTime || 0,
         duration: Math.round(duration() * 1000) / 1000,
         bufferedAhead: conn ? bufferedAhead(video) : 0,
-        videoWidth: video.videoWidth || 0,
-        videoHeight: video.videoHeight || 0,
-        fps: fps.fps,
-        metadataFps: mi.fps || null,
-        videoCodec: mi.videoCodec || null,
-        audioCodec: mi.audioCodec || null,
-        hasAudio: mi.hasAudio != null ? !!mi.hasAudio : null,
-        hasVideo: mi.hasVideo != null ? !!mi.hasVideo : null,
-        playbackRate: video.playbackRate,
-        paused: video.paused,
         ended: video.ended,
-        muted: video.muted,
       };
     },
     reload: load,
-    get state() { return state; },
+    get state() { return board.state; },
     get recording() { return rec.name; },
     get stream() { return rec.stream; },
     get url() { return url; },

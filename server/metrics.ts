@@ -94,6 +94,13 @@ export class GatewayMetrics {
         this.inc(self.#slowEnded + live().reduce((a, s) => a + s.slowDisconnects, 0));
       },
     });
+    new Gauge({
+      name: 'gateway_push_relays', help: 'push relays forwarding streams to other servers (not counted as viewers)',
+      registers: [r],
+      collect() {
+        this.set(live().reduce((a, s) => a + hub.relayCount(s), 0));
+      },
+    });
     new Counter({
       name: 'gateway_timestamp_discontinuities_total',
       help: 'publisher timestamp jumps (clock reset, 31-bit wrap) the timeline re-offset',

@@ -130,6 +130,7 @@ export class RtmpServer {
       hub: o.hub,
       log: this.#log,
       maxMessageBytes: o.maxMessageBytes,
+      protocol: tlsSession ? 'rtmps' : 'rtmp',
       // RTMPE inside TLS would only add cost; RTMPS clients never ask for it.
       rtmpe: o.rtmpe && !tlsSession,
       ...(o.access !== undefined ? { access: o.access } : {}),

@@ -44,6 +44,8 @@ export interface SessionOptions {
   windowAckSize?: number;
   /** largest message accepted (default: the chunk reader's) */
   maxMessageBytes?: number;
+  /** what the API and metrics call this session's publisher: RTMP over TLS is 'rtmps' (default 'rtmp') */
+  protocol?: 'rtmp' | 'rtmps';
   /** answer RTMPE handshakes (default true) */
   rtmpe?: boolean;
 }

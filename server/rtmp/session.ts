@@ -353,7 +353,7 @@ export class RtmpSession {
       const publisher: PublisherInfo = {
         id: this.id,
         address: this.transport.remoteAddress,
-        protocol: 'rtmp',
+        protocol: this.#opts.protocol ?? 'rtmp',
         kick(reason: string) {
           session.close(reason);
         },
