@@ -20,6 +20,7 @@ import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } f
 import { ProgressWatch, watchdogVerdict } from './watchdog.js';
 
 const TICK_MS = 500;
+
 /** The server sends a whole GOP at once on connect: no frame rate from that burst. */
 const STARTUP_BURST_MS = 2500;
 /**
@@ -61,6 +62,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   let mediaInfo: MpegtsMediaInfo | null = null;
   let everPlayed = false;
   let soundMuted = false;
+  // The page paused the video on purpose (pause()): not recovered, not watched, until it plays again.
+  let pausedByPage = false;
   let bitrate = 0;
   let connectStartedAt = 0;
   // Rewind sessions: how much the playhead fell behind wall-clock time since the first picture.
@@ -242,6 +245,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   // ---- video element events -----------------------------------------------------
   function onPlaying(): void {
     clearWaiting();
+    pausedByPage = false;
     if (!isConnected(board.state)) return;
     everPlayed = true;
     backoff.reset();
@@ -263,10 +267,15 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   /** Any pause while connected is the browser's (autoplay policy, audio interruption, power saving). */
+  /**
+   * Any pause but the page's own (pause()) is the browser's: autoplay policy, audio interruption,
+   * power saving. It is shown and undone. (The viewer's gesture cannot tell them apart: automation
+   * tools and some engines pause under a gesture too.)
+   */
   function onPause(): void {
-    if (!isConnected(board.state) || !video.paused || video.ended) return;
+    if (!isConnected(board.state) || !video.paused || video.ended || pausedByPage) return;
     // Background tabs: browsers pause video there on purpose; catch up when visible again.
-    if (typeof document !== 'undefined' && document.hidden) return;
+    if (document.hidden) return;
     if (go('engine-paused', 'The browser paused the video — resuming…')) tryPlay();
   }
 
@@ -308,7 +317,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   function jumpToLive(): boolean {
     if (!conn || !isConnected(board.state)) return false;
-    const resume = video.paused && board.state !== 'blocked';
+    const resume = video.paused && board.state !== 'blocked' && !pausedByPage;
     if (rewind > 0) {
       // The end of the buffer is not live while rewinding (use goLive()).
       if (resume && board.state !== 'connecting') tryPlay();
@@ -327,7 +336,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     if (!conn || !isConnected(board.state)) return;
     progress.observe(t, bufferedEnd(video), video.currentTime);
     const hidden = document.hidden;
-    const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, paused: video.paused, hidden }, tuning);
+    const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, pausedByPage, hidden }, tuning);
     if (verdict === 'no-media') return recovery.lost('stall', `no media after ${Math.round(tuning.connectTimeoutMs / 1000)} s`);
     if (verdict === 'stalled') return recovery.lost('stall', `no data for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
     if (verdict === 'frozen') return recovery.lost('stall', `the picture stood still for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
@@ -385,6 +394,14 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     },
     jumpToLive,
     setRewind,
+    pause(): void {
+      pausedByPage = true;
+      video.pause();
+    },
+    play(): void {
+      pausedByPage = false;
+      if (isConnected(board.state)) tryPlay();
+    },
     goLive: () => setRewind(0),
     get rewind() { return rewind; },
     get state() { return board.state; },

@@ -131,6 +131,13 @@ export interface LivePlayer {
   setRewind(seconds: number | string): void;
   /** Leave a rewind session: reconnect at the live edge. */
   goLive(): void;
+  /**
+   * Pause on purpose (the page's own pause control): the player leaves this pause alone, while it
+   * undoes any other pause of the element (video.pause() included).
+   */
+  pause(): void;
+  /** Play again after pause(). */
+  play(): void;
   readonly rewind: number;
   readonly state: LiveState;
   readonly stream: string;

@@ -44,8 +44,8 @@ export interface WatchdogInput {
   now: number;
   connectStartedAt: number;
   watch: ProgressWatch;
-  /** the element is paused */
-  paused: boolean;
+  /** the page paused the element on purpose (its own controls, or the viewer's gesture) */
+  pausedByPage: boolean;
   /** the page is in a background tab (browsers pause or throttle video there on purpose) */
   hidden: boolean;
 }
@@ -62,10 +62,10 @@ export function watchdogVerdict(w: WatchdogInput, limits: WatchdogLimits): Watch
   if (w.state === 'connecting') {
     return w.now - w.connectStartedAt > limits.connectTimeoutMs && w.watch.bufferedEnd === 0 ? 'no-media' : null;
   }
-  // 'paused' is a pause the page did not ask for: it is watched like playing. A background tab is
-  // left alone; the player catches up when the tab is visible again.
+  // 'paused' is a pause the page did not ask for: it is watched like playing. A pause the page
+  // asked for, and a background tab, are left alone (the player catches up when the tab is visible).
   if (w.state !== 'playing' && w.state !== 'buffering' && w.state !== 'paused') return null;
-  if (w.hidden) return null;
+  if (w.hidden || w.pausedByPage) return null;
   if (w.watch.sinceProgress(w.now) > limits.stallTimeoutMs) return 'stalled';
   if (w.watch.sincePlayhead(w.now) > limits.stallTimeoutMs) return 'frozen';
   return null;

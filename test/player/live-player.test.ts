@@ -147,6 +147,20 @@ describe('the live player with a fake mpegts.js', () => {
       expect(p.state).not.toBe('paused');
     });
 
+    it('is told apart from a pause the page asks for, which is left alone and not watched', async () => {
+      const p = await playing();
+      const calls = video.playCalls;
+      p.pause();
+      await run(20_000); // well past the watchdog's limit, with the picture standing still
+      expect(p.state).toBe('playing');
+      expect(video.paused).toBe(true);
+      expect(video.playCalls).toBe(calls);
+      expect(mpegts.players).toHaveLength(1);
+      p.play();
+      await run();
+      expect(video.paused).toBe(false);
+    });
+
     it('is left alone in a background tab, where browsers pause video on purpose', async () => {
       const p = await playing();
       browser.document.hidden = true;

@@ -4,8 +4,8 @@ import { ProgressWatch, watchdogVerdict } from '../../player/watchdog.js';
 
 const LIMITS = { connectTimeoutMs: 12_000, stallTimeoutMs: 8_000 };
 
-function verdict(state: LiveState, watch: ProgressWatch, now: number, paused = false, hidden = false) {
-  return watchdogVerdict({ state, now, connectStartedAt: 0, watch, paused, hidden }, LIMITS);
+function verdict(state: LiveState, watch: ProgressWatch, now: number, pausedByPage = false, hidden = false) {
+  return watchdogVerdict({ state, now, connectStartedAt: 0, watch, pausedByPage, hidden }, LIMITS);
 }
 
 describe('the live watchdog', () => {
@@ -31,21 +31,28 @@ describe('the live watchdog', () => {
     const w = new ProgressWatch();
     w.restart(0);
     for (let t = 500; t <= 9000; t += 500) w.observe(t, t / 1000, 0.5); // buffer grows, playhead fixed
-    expect(verdict('playing', w, 9000, true)).toBe('frozen');
+    expect(verdict('playing', w, 9000)).toBe('frozen');
   });
 
   it('watches a paused element the page did not pause (state paused) like a playing one', () => {
     const w = new ProgressWatch();
     w.restart(0);
     w.observe(9000, 0, 0);
-    expect(verdict('paused', w, 9000, true)).toBe('stalled');
+    expect(verdict('paused', w, 9000)).toBe('stalled');
   });
 
   it('leaves a background tab alone: browsers pause video there on purpose', () => {
     const w = new ProgressWatch();
     w.restart(0);
     w.observe(20_000, 0, 0);
-    expect(verdict('playing', w, 20_000, true, true)).toBeNull();
+    expect(verdict('playing', w, 20_000, false, true)).toBeNull();
+  });
+
+  it('leaves a pause the page asked for alone', () => {
+    const w = new ProgressWatch();
+    w.restart(0);
+    w.observe(20_000, 30, 0);
+    expect(verdict('playing', w, 20_000, true)).toBeNull();
   });
 
   it('does not judge states without a running picture', () => {

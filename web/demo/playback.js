@@ -116,7 +116,8 @@
     var rec = !!page.recording;
     // a recording keeps the native controls usable when paused or at its end
     els.veil.hidden = playing || (rec && (s.state === 'paused' || s.state === 'ended'));
-    els.veilSpinner.hidden = !SPINNER_STATES[s.state];
+    // a live 'paused' is the browser's pause that the player is undoing; a recording's is the viewer's
+    els.veilSpinner.hidden = !(SPINNER_STATES[s.state] || (s.state === 'paused' && !rec));
     setText(els.veilText, s.message || s.state);
     els.livePill.hidden = !playing || rec || page.rewind > 0;
     els.behindPill.hidden = !playing || rec || page.rewind <= 0;
