@@ -218,6 +218,9 @@ export class LiveStream {
       if (this.video === null && v.codecName !== undefined && v.coded) {
         this.video = { codec: v.codecName, profile: '', level: 0, width: 0, height: 0 };
       }
+      if (v.frameSize !== undefined && this.video !== null && this.video.width !== v.frameSize.width) {
+        this.video = { ...this.video, ...v.frameSize };
+      }
       this.gop.add(tag);
       if (v.keyframe) {
         this.#joinTags = null;
