@@ -14,6 +14,8 @@ export interface ConnectionHandlers {
   ended?(): void;
   mediaInfo?(info: MpegtsMediaInfo): void;
   statistics?(info: MpegtsStatistics): void;
+  /** FLV script data tags (e.g. the gateway's timeline cue) */
+  scriptData?(data: unknown): void;
 }
 
 const featureCache = new WeakMap<MpegtsLib, MpegtsFeatures | null>();
@@ -85,6 +87,8 @@ export class Connection {
     if (ended) player.on(E.LOADING_COMPLETE, this.#later(() => ended()));
     if (mediaInfo) player.on(E.MEDIA_INFO, this.#later((mi?: MpegtsMediaInfo) => mediaInfo(mi ?? {})));
     if (statistics) player.on(E.STATISTICS_INFO, this.#later((si?: MpegtsStatistics) => statistics(si ?? {})));
+    const { scriptData } = handlers;
+    if (scriptData && E.SCRIPTDATA_ARRIVED) player.on(E.SCRIPTDATA_ARRIVED, this.#later((d?: unknown) => scriptData(d)));
   }
 
   /**

@@ -105,6 +105,11 @@ export interface LiveStats extends MediaStats {
   bufferedAhead: number;
   /** the same figure: on a live stream, the buffer is the delay the player adds */
   latency: number;
+  /**
+   * True latency, seconds: from the gateway's receipt of the frame on screen to its presentation
+   * (clock offset from api/time, see docs/web-player.md); null until known or behind live.
+   */
+  trueLatency: number | null;
   /** received bits per second */
   bitrate: number;
   /** the player muted the video because the browser would not play it with sound */

@@ -78,7 +78,11 @@ export interface MpegtsFeatures {
 export interface MpegtsLib {
   createPlayer(source: MpegtsMediaDataSource, config?: MpegtsConfig): MpegtsPlayer;
   getFeatureList(): MpegtsFeatures;
-  readonly Events: { readonly ERROR: string; readonly LOADING_COMPLETE: string; readonly MEDIA_INFO: string; readonly STATISTICS_INFO: string };
+  readonly Events: {
+    readonly ERROR: string; readonly LOADING_COMPLETE: string; readonly MEDIA_INFO: string; readonly STATISTICS_INFO: string;
+    /** FLV script data other than onMetaData (the gateway's timeline cue) */
+    readonly SCRIPTDATA_ARRIVED?: string;
+  };
   readonly ErrorDetails: {
     readonly NETWORK_STATUS_CODE_INVALID: string;
     readonly MEDIA_MSE_ERROR: string;

@@ -44,7 +44,7 @@
     els.wrap.dataset.mode = rec ? 'recording' : 'live';
     els.protoGroup.hidden = rec;
     els.video.setAttribute('aria-label', rec ? 'Recorded video' : 'Live video');
-    setText(els.latencyLabel, rec ? 'Position' : (page.rewind > 0 ? 'Buffer' : 'Latency (buffer)'));
+    setText(els.latencyLabel, rec ? 'Position' : (page.rewind > 0 ? 'Buffer' : 'Buffer ahead'));
     setText(els.uptimeLabel, rec ? 'Recorded' : 'Uptime');
     var liveLabel = page.rewind > 0 ? 'Go live' : 'Jump to live edge';
     els.btnLive.setAttribute('aria-label', liveLabel);

@@ -140,9 +140,19 @@ export async function expectAllCombosPlay(fx: EngineFixture, opts: { initScript?
   return opened;
 }
 
-// WebKit refuses pause() without a user gesture on an audible element
-// (its audio rate-change restriction), and WebKitGTK unmutes by itself; so if
-// the first pause() is refused, the element is muted and paused again.
+/** Records every state the status element shows from now on, in window.__statesSeen. */
+const RECORD_STATUS = `(function () {
+  var status = document.querySelector('[data-testid="status"]');
+  var seen = window.__statesSeen = [];
+  new MutationObserver(function (records) {
+    records.forEach(function (r) { seen.push(r.target.getAttribute('data-state') || ''); });
+  }).observe(status, { attributes: true, attributeFilter: ['data-state'] });
+  return true;
+})()`;
+
+// WebKit refuses pause() without a user gesture on an audible element (its
+// audio rate-change restriction), and WebKitGTK unmutes the element by itself
+// now and then; so a refused pause() is tried again on the muted element.
 const PAUSE_FROM_OUTSIDE = `(function () {
   var v = document.querySelector('video');
   v.pause();
@@ -150,6 +160,8 @@ const PAUSE_FROM_OUTSIDE = `(function () {
   if (!v.paused) { v.muted = true; v.pause(); mutedToPause = true; }
   return { paused: v.paused, currentTime: v.currentTime, mutedToPause: mutedToPause };
 })()`;
+
+type PauseResult = { paused: boolean; currentTime: number; mutedToPause: boolean };
 
 /**
  * Pause the <video> element behind the player's back (as an engine's autoplay
@@ -160,7 +172,12 @@ export async function expectResumesAfterOutsidePause(fx: EngineFixture): Promise
   const opened = [await fx.openCombo({ page: 'demo', proto: 'ws' }), await fx.openCombo({ page: 'embed', proto: 'http' })];
   await allOrReport(opened, (o) => comboLabel(o.combo), async (o) => {
     await o.watcher.waitPlaying();
-    const before = await o.page.evaluate<{ paused: boolean; currentTime: number; mutedToPause: boolean }>(PAUSE_FROM_OUTSIDE);
+    await o.page.evaluate(RECORD_STATUS);
+    let before: PauseResult = await o.page.evaluate<PauseResult>(PAUSE_FROM_OUTSIDE);
+    for (let tries = 1; !before.paused && tries < 10; tries++) {
+      await new Promise((r) => setTimeout(r, 200));
+      before = await o.page.evaluate<PauseResult>(PAUSE_FROM_OUTSIDE);
+    }
     expect(before.paused, `the element did not pause: ${await o.watcher.describe()}`).toBe(true);
     const framesAtPause = (await o.watcher.sample()).frames;
     const deadline = Date.now() + 20_000;
@@ -175,5 +192,9 @@ export async function expectResumesAfterOutsidePause(fx: EngineFixture): Promise
     }
     await o.watcher.expectPlaysFor(10, 5);
     await fx.expectHealthy(o);
+    // It noticed: the status showed the pause, then playing again.
+    const seen = await o.page.evaluate<string[]>('window.__statesSeen');
+    expect(seen, `status states after the pause: ${seen.join(', ')}`).toContain('paused');
+    expect(seen.slice(seen.indexOf('paused'))).toContain('playing');
   });
 }
