@@ -19,6 +19,7 @@ import { ListingCheck } from './stream-listing.js';
 import { LatencyClock, timelineStartOf } from './latency-clock.js';
 import { joinPosition } from './live-join.js';
 import { TimeSync, timeUrl, wallNow } from './time-sync.js';
+import { parseTimedData, TimedEvents, TimedQueue } from './timed-text.js';
 import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } from './urls.js';
 import { ProgressWatch, watchdogVerdict } from './watchdog.js';
 
@@ -94,6 +95,15 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   const joinTarget = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig }.liveSyncTargetLatency ?? 0.3;
   let frameCallback = 0;
   let url = streamUrl();
+  // Text and cue points wait in `timed` until the playhead reaches their timestamp (timed-text.ts).
+  const timed = new TimedQueue();
+  const timedEvents = new TimedEvents();
+  timedEvents.on('text', (e) => o.onText?.(e));
+  timedEvents.on('cuepoint', (e) => o.onCuePoint?.(e));
+  timedEvents.on('captioninfo', (e) => o.onCaptionInfo?.(e));
+  function releaseTimed(mediaTime: number): void {
+    for (const item of timed.due(latency.timelineOf(mediaTime))) timedEvents.emit(item);
+  }
 
   function streamUrl(): string {
     const params = { ...o.params };
@@ -157,6 +167,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     url = streamUrl();
     behindRef = null;
     latency.reset();
+    timed.clear();
     timeSync.restart();
     mediaInfo = null;
     bitrate = 0;
@@ -186,6 +197,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         scriptData: (d) => {
           const start = timelineStartOf(d);
           if (start !== null) latency.setTimelineStart(start);
+          const item = parseTimedData(d);
+          if (item) timed.push(item);
         },
       });
     } catch (e) {
@@ -232,6 +245,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   /** Each presented frame (requestVideoFrameCallback): its true latency. */
   function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
     frameCallback = video.requestVideoFrameCallback(onFrame);
+    releaseTimed(meta.mediaTime);
     if (rewind <= 0) latency.presented(meta.mediaTime, performance.timeOrigin + meta.expectedDisplayTime);
   }
 
@@ -380,6 +394,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     const t = now();
     meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
     if (!conn || !isConnected(board.state)) return;
+    releaseTimed(video.currentTime || 0);
     timeSync.tick();
     checkJoin();
     if (!frameCallbacks && !video.paused && rewind <= 0) latency.presented(video.currentTime || 0, wallNow());
@@ -422,6 +437,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       teardown();
       for (const [type, fn] of listeners) video.removeEventListener(type, fn);
       document.removeEventListener('visibilitychange', onVisibility);
+      timed.clear();
+      timedEvents.clear();
       go('destroy', 'Stopped');
       board.silence();
     },
@@ -439,6 +456,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         retryInMs: recovery.retryInMs(),
         rewind,
         behindLive: Math.round(behindLive() * 10) / 10,
+        timelinePosition: conn ? latency.timelineOf(video.currentTime || 0) : null,
       };
     },
     reconnect(): void {
@@ -457,6 +475,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       if (isConnected(board.state)) tryPlay();
     },
     goLive: () => setRewind(0),
+    on: (type, listener) => timedEvents.on(type, listener),
     get rewind() { return rewind; },
     get state() { return board.state; },
     get stream() { return stream; },
