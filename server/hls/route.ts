@@ -4,7 +4,7 @@
 // reload answers briefly, per full query). Access is asked as for HTTP-FLV, with the same query.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PlayRequest } from '../http/flv-route.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 import type { HlsMuxer } from './muxer.js';
 import { advancePartLimit, carriedQuery, parseReloadDirective, renderPlaylist, targetDurationS, tooFarAhead } from './playlist.js';
 import type { HlsService } from './service.js';

@@ -73,9 +73,9 @@ function cors(origins: string[]) {
     const origin = req.headers.origin;
     if (any) res.setHeader('Access-Control-Allow-Origin', '*');
     else {
-      // Fix: with an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
-      // goes on every response. It used to be set only on matches, so a shared cache could store the
-      // answer to a foreign (or absent) Origin, without the allow header, and serve it to an allowed one.
+      // With an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
+      // goes on every response; otherwise a shared cache could store the answer to a foreign (or
+      // absent) Origin, without the allow header, and serve it to an allowed one.
       res.setHeader('Vary', 'Origin');
       if (origin !== undefined && origins.includes(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
     }

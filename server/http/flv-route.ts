@@ -9,7 +9,7 @@ import type { EndReason, Sink } from '../hub/subscriber.js';
 import type { SessionEndedListener } from '../events.js';
 import type { Logger } from '../log.js';
 import { flvFileHeader } from '../media/flv.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 
 export interface PlayRequest {
   app: string;
@@ -80,8 +80,8 @@ export class HttpFlvSink implements Sink {
   }
 
   begin(hasAudio: boolean, hasVideo: boolean): void {
-    // Fix (reliability): the 200 and FLV headers are written here or right after a successful subscribe,
-    // no longer before it, so that a viewer refused by max-viewers-per-stream can still get a 503.
+    // The 200 and FLV headers are written here or right after a successful subscribe, never before
+    // it, so that a viewer refused by max-viewers-per-stream can still get a 503.
     if (!this.#res.headersSent) this.#res.writeHead(200, FLV_HEADERS);
     this.#res.write(flvFileHeader(hasAudio, hasVideo));
     // HTTP/1.0 clients get a close-delimited body instead of chunks: keep ServerResponse framing for them.
@@ -162,8 +162,8 @@ export async function serveHttpFlv(
     res.writeHead(200, FLV_HEADERS).end();
     return;
   }
-  // Fix (reliability): a viewer over max-viewers-per-stream used to get "200 OK" with FLV headers and then
-  // a reset connection; it now gets a 503 with the reason (a 404 if the stream ended in between).
+  // A viewer over max-viewers-per-stream gets a 503 with the reason (a 404 if the stream ended in
+  // between), not a 200 and then a reset connection.
   const r = opts.hub.subscribe(play.name, new HttpFlvSink(res, !wantsUntouched(play.query)), rewindMs, address);
   if (!r.ok) {
     res.writeHead(r.reason === 'not-found' ? 404 : 503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${r.detail}\n`);
