@@ -8,7 +8,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Hub } from '../hub/hub.js';
 import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
+import { parsePlayPath, type ViewerRouteOptions } from '../delivery/play-request.js';
+import { serveHttpFlv } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
@@ -18,7 +19,7 @@ import { detail, summarize } from './stream-info.js';
 import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
 
-export interface HttpAppOptions extends FlvRouteOptions {
+export interface HttpAppOptions extends ViewerRouteOptions {
   hub: Hub;
   /** the RTMP port the API reports (known once the listener is up) */
   rtmpPort: () => number;
