@@ -13,6 +13,7 @@ import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
+import { createRtmptRoute, type RtmptRouteOptions } from './rtmpt-route.js';
 import { detail, summarize } from './stream-info.js';
 import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
@@ -32,6 +33,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   cluster?: ClusterHooks;
   /** HLS muxers and sessions; absent: made here with the defaults */
   hls?: HlsService;
+  /** RTMPT tunnel on this port; absent: off */
+  rtmpt?: RtmptRouteOptions;
   /**
    * Mounted into someone else's app: CORS only on the gateway's own API and
    * stream paths, and requests the gateway does not serve go on to the next
@@ -95,6 +98,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (opts.rtmpt !== undefined) app.use(createRtmptRoute(opts.rtmpt));
   const corsHeaders = cors(opts.corsOrigins);
   app.use(opts.mounted === true ? (req, res, next) => (CROSS_ORIGIN_PATH.test(req.path) ? corsHeaders(req, res, next) : next()) : corsHeaders);
 

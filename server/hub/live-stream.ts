@@ -25,7 +25,7 @@ export interface LiveStreamOptions {
 export interface PublisherInfo {
   id: string;
   address: string;
-  protocol: 'rtmp' | 'rtmps' | 'relay';
+  protocol: 'rtmp' | 'rtmps' | 'rtmpt' | 'relay';
   /** disconnect the publisher (API kick, takeover, shutdown) */
   kick(reason: string): void;
 }

@@ -34,6 +34,9 @@ const HELD_BYTES_LIMIT = 4 * 1024 * 1024;
 export class RtmpSession {
   readonly id = `rtmp-${nextSessionId++}`;
   readonly transport: Transport;
+  readonly protocol: 'rtmp' | 'rtmps' | 'rtmpt';
+  /** the label of access checks and ended sessions: RTMPS counts as RTMP there */
+  readonly #label: 'rtmp' | 'rtmpt';
   role: SessionRole = 'handshake';
   app = '';
   /** the stream key this session publishes or plays, once it does */
@@ -64,10 +67,12 @@ export class RtmpSession {
 
   constructor(transport: Transport, opts: SessionOptions) {
     this.transport = transport;
+    this.protocol = opts.protocol ?? 'rtmp';
+    this.#label = this.protocol === 'rtmpt' ? 'rtmpt' : 'rtmp';
     this.#wire = transport;
     this.#opts = opts;
     this.#handshake = new ServerHandshake({ rtmpe: opts.rtmpe ?? true });
-    this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress });
+    this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress, ...(this.protocol === 'rtmpt' ? { protocol: 'rtmpt' } : {}) });
     this.#reader = new ChunkStreamReader(
       (m) => this.#onMessage(m),
       opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {},
@@ -301,7 +306,7 @@ export class RtmpSession {
     }
     this.#pending = true;
     Promise.resolve()
-      .then(() => check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: 'rtmp' }))
+      .then(() => check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: this.#label }))
       .catch((err: unknown) => `access check failed: ${(err as Error).message}`)
       .then((denied) => {
         this.#pending = false;
@@ -353,7 +358,7 @@ export class RtmpSession {
       const publisher: PublisherInfo = {
         id: this.id,
         address: this.transport.remoteAddress,
-        protocol: this.#opts.protocol ?? 'rtmp',
+        protocol: this.protocol,
         kick(reason: string) {
           session.close(reason);
         },
@@ -391,7 +396,7 @@ export class RtmpSession {
 
   #ended(kind: 'publish' | 'play', reason: string, bytes: number): void {
     this.#opts.onEnded?.({
-      kind, app: this.app, key: this.streamKey, protocol: 'rtmp', address: this.transport.remoteAddress, reason, bytes,
+      kind, app: this.app, key: this.streamKey, protocol: this.#label, address: this.transport.remoteAddress, reason, bytes,
     });
   }
 
