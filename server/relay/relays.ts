@@ -7,7 +7,7 @@ import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink, Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 import { ingestMessage } from '../rtmp/ingest.js';
 import { encodeTagForRtmp } from '../rtmp/play-sink.js';
 import { parseRtmpUrl, redact, RtmpClient } from './rtmp-client.js';
