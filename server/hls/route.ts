@@ -52,8 +52,12 @@ export interface HlsRouteOptions {
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-/** A blocking-reload answer holds at least the part asked for, whenever it is read: caches may share it briefly. */
-const BLOCKING_PLAYLIST_CACHE = 'public, max-age=2';
+/**
+ * A blocking-reload answer holds at least the part asked for, whenever it is read, so caches may
+ * share it. Long enough that it does not expire while late clients still ask for that part: an
+ * expired entry is refetched by every concurrent request (nginx's cache lock covers new entries only).
+ */
+const BLOCKING_PLAYLIST_CACHE = 'public, max-age=30';
 
 function fail(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(`${message}\n`);
