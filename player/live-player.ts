@@ -101,8 +101,9 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   timedEvents.on('text', (e) => o.onText?.(e));
   timedEvents.on('cuepoint', (e) => o.onCuePoint?.(e));
   timedEvents.on('captioninfo', (e) => o.onCaptionInfo?.(e));
-  function releaseTimed(mediaTime: number): void {
-    for (const item of timed.due(latency.timelineOf(mediaTime))) timedEvents.emit(item);
+  // Due by the element's current playback position, as text tracks' cues are (and stats() reports).
+  function releaseTimed(): void {
+    for (const item of timed.due(latency.timelineOf(video.currentTime || 0))) timedEvents.emit(item);
   }
 
   function streamUrl(): string {
@@ -245,7 +246,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   /** Each presented frame (requestVideoFrameCallback): its true latency. */
   function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
     frameCallback = video.requestVideoFrameCallback(onFrame);
-    releaseTimed(meta.mediaTime);
+    releaseTimed();
     if (rewind <= 0) latency.presented(meta.mediaTime, performance.timeOrigin + meta.expectedDisplayTime);
   }
 
@@ -394,7 +395,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     const t = now();
     meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
     if (!conn || !isConnected(board.state)) return;
-    releaseTimed(video.currentTime || 0);
+    releaseTimed();
     timeSync.tick();
     checkJoin();
     if (!frameCallbacks && !video.paused && rewind <= 0) latency.presented(video.currentTime || 0, wallNow());
