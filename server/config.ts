@@ -24,6 +24,10 @@ export const OPTIONS = {
   'rtmps-port': { kind: 'port', default: 0, help: 'RTMPS (RTMP over TLS) listen port; 0: off. Needs --tls-cert and --tls-key' },
   'tls-cert': { kind: 'string', default: '', help: 'PEM certificate (chain) file for RTMPS' },
   'tls-key': { kind: 'string', default: '', help: 'PEM private key file for RTMPS' },
+  rtmpt: { kind: 'bool', default: true, help: 'answer RTMPT (RTMP tunnelled in HTTP POSTs: /open, /idle, /send, /close) on the HTTP port' },
+  'rtmpt-idle-timeout-ms': { kind: 'int', default: 15_000, min: 100, help: 'an RTMPT session the client stops polling is closed after this' },
+  'rtmpt-max-body-bytes': { kind: 'int', default: 4 * 1024 * 1024, min: 1024, help: 'largest RTMPT request body (413 beyond)' },
+  'rtmpt-body-timeout-ms': { kind: 'int', default: 10_000, min: 100, help: 'an RTMPT request body not received within this gets 408' },
   rtmpe: { kind: 'bool', default: true, help: 'answer RTMPE (encrypted handshake, types 6 and 8) on the RTMP port; obfuscation, not security' },
   'log-level': {
     kind: 'string', default: 'info', help: 'log level',
@@ -192,16 +196,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
-    // Fix: an unknown flag is reported as unknown before any value is looked for; it used to swallow the
-    // next argument as its value, and a trailing `--bogus` was reported as "--bogus needs a value".
+    // An unknown flag is reported as unknown before any value is looked for, so it neither swallows
+    // the next argument nor, trailing, is reported as needing a value.
     if (name !== 'config' && !isOption(name)) throw new ConfigError(`unknown option --${name} (see --help)`);
     const isBool = name !== 'config' && OPTIONS[name as OptionName].kind === 'bool';
     if (value === undefined && !isBool) {
       value = argv[++i];
       if (value === undefined) throw new ConfigError(`--${name} needs a value`);
     }
-    // Fix: `--gop-cache false` (the `--name value` form for a boolean) was refused as an unexpected
-    // argument "false"; a following true/false/1/0 is now taken as the flag's value.
+    // `--gop-cache false`: the `--name value` form works for a boolean too, when the value is
+    // true/false/1/0.
     if (value === undefined && isBool && /^(true|false|1|0)$/.test(argv[i + 1] ?? '')) value = argv[++i];
     if (name === 'config') {
       file = value;

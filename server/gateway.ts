@@ -13,6 +13,7 @@ import { ConfigError, defaultConfig, type Config } from './config.js';
 import type { SessionEnded } from './events.js';
 import { gatewayEventsOf, type GatewayEvents } from './gateway-events.js';
 import { createHttpApp } from './http/app.js';
+import { startRtmpt } from './rtmpt/service.js';
 import { HlsService } from './hls/service.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { Hub } from './hub/hub.js';
@@ -119,7 +120,8 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
   // Built before anything that reports to it; its gauges read their sources only when scraped.
   const metrics = new GatewayMetrics({
     hub,
-    rtmpConnections: () => rtmp.sessions.size,
+    rtmpConnections: () => rtmp.sessions.size - rtmp.countByProtocol('rtmpt'),
+    rtmptConnections: () => rtmp.countByProtocol('rtmpt'),
     httpViewers: () => hub.viewerCount('http'),
     wsViewers: () => hub.viewerCount('ws'),
   });
@@ -177,6 +179,7 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
         }
       : {}),
   };
+  const rtmpt = options.rtmpt === null ? null : startRtmpt(rtmp, options.rtmpt, log);
   const ws = new WsFlvServer(routeOptions);
   const hls = new HlsService(hub, log, options.hls, onEnded);
   let ports: RtmpPorts | null = null;
@@ -190,6 +193,7 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
     recorder,
     mounted: !ownServer,
     ...(cluster !== null ? { cluster } : {}),
+    ...(rtmpt !== null ? { rtmpt: { tunnel: rtmpt.tunnel, bodyTimeoutMs: rtmpt.bodyTimeoutMs, clientAddress: routeOptions.clientAddress } } : {}),
   });
   cluster?.registerMetrics(metrics.registry);
   // The cluster's internal link sits in front of the public app on the gateway's own server.
@@ -257,6 +261,7 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
         hub.close();
         // Ending the streams ended their recordings; this waits until every file is finished.
         const recordingsClosed = recorder.close();
+        rtmpt?.close();
         const rtmpClosed = rtmp.close();
         server?.closeIdleConnections();
         // Give the goodbyes a moment to flush, then cut whatever is left.

@@ -8,16 +8,18 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Hub } from '../hub/hub.js';
 import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
+import { parsePlayPath, type ViewerRouteOptions } from '../delivery/play-request.js';
+import { serveHttpFlv } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
+import { createRtmptRoute, type RtmptRouteOptions } from './rtmpt-route.js';
 import { detail, summarize } from './stream-info.js';
 import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
 
-export interface HttpAppOptions extends FlvRouteOptions {
+export interface HttpAppOptions extends ViewerRouteOptions {
   hub: Hub;
   /** the RTMP port the API reports (known once the listener is up) */
   rtmpPort: () => number;
@@ -32,6 +34,8 @@ export interface HttpAppOptions extends FlvRouteOptions {
   cluster?: ClusterHooks;
   /** HLS muxers and sessions; absent: made here with the defaults */
   hls?: HlsService;
+  /** RTMPT tunnel on this port; absent: off */
+  rtmpt?: RtmptRouteOptions;
   /**
    * Mounted into someone else's app: CORS only on the gateway's own API and
    * stream paths, and requests the gateway does not serve go on to the next
@@ -73,9 +77,9 @@ function cors(origins: string[]) {
     const origin = req.headers.origin;
     if (any) res.setHeader('Access-Control-Allow-Origin', '*');
     else {
-      // Fix: with an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
-      // goes on every response. It used to be set only on matches, so a shared cache could store the
-      // answer to a foreign (or absent) Origin, without the allow header, and serve it to an allowed one.
+      // With an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
+      // goes on every response; otherwise a shared cache could store the answer to a foreign (or
+      // absent) Origin, without the allow header, and serve it to an allowed one.
       res.setHeader('Vary', 'Origin');
       if (origin !== undefined && origins.includes(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
     }
@@ -95,6 +99,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (opts.rtmpt !== undefined) app.use(createRtmptRoute(opts.rtmpt));
   const corsHeaders = cors(opts.corsOrigins);
   app.use(opts.mounted === true ? (req, res, next) => (CROSS_ORIGIN_PATH.test(req.path) ? corsHeaders(req, res, next) : next()) : corsHeaders);
 

@@ -44,8 +44,11 @@ export interface SessionOptions {
   windowAckSize?: number;
   /** largest message accepted (default: the chunk reader's) */
   maxMessageBytes?: number;
-  /** what the API and metrics call this session's publisher: RTMP over TLS is 'rtmps' (default 'rtmp') */
-  protocol?: 'rtmp' | 'rtmps';
+  /**
+   * How the peer reached us (default 'rtmp'): RTMP over TLS is 'rtmps' for the API's publisher,
+   * and the HTTP tunnel is 'rtmpt' everywhere (access checks, metrics, webhooks, logs).
+   */
+  protocol?: 'rtmp' | 'rtmps' | 'rtmpt';
   /** answer RTMPE handshakes (default true) */
   rtmpe?: boolean;
 }

@@ -2,6 +2,8 @@
 // directives get a clear 400 at once and leave nothing waiting; a part that never comes gets a 503
 // after three target durations; signed URLs are asked for on every HLS resource and carried into
 // the playlist's URIs; an idle stream's muxer is dropped.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedQuery } from '../../server/auth/signature.js';
 import { publish, testSource, type Proc } from '../support/ffmpeg.js';
@@ -129,5 +131,41 @@ describe('HLS with signed play URLs', () => {
     expect((await fetch(gw.httpUrl(`/live/signed/${bare}`))).status).toBe(403);
     expect((await fetch(gw.httpUrl(`/live/signed/${p.epoch}/init.mp4`))).status).toBe(403);
     expect((await fetch(gw.httpUrl(`/live/signed/${p.epoch}/init.mp4?${q}`))).status).toBe(200);
+  });
+});
+
+describe('HLS with an on-play webhook', () => {
+  let gw: TestGateway;
+  let pub: Proc;
+  let hook: http.Server;
+  const asked: { protocol: string; stream: string }[] = [];
+
+  beforeAll(async () => {
+    testSource();
+    hook = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        asked.push(JSON.parse(body) as { protocol: string; stream: string });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+    gw = await startTestGateway({ 'on-play': `http://127.0.0.1:${(hook.address() as AddressInfo).port}/play` });
+    pub = publish(gw.rtmpUrl('live/hooked'));
+    await waitFor('stream ready', () => gw.hub.get('live/hooked')?.ready === true);
+  });
+  afterAll(async () => {
+    await pub?.stop();
+    await gw?.close();
+    hook?.close();
+  });
+
+  it('is asked once per session (protocol hls), not once per playlist, part or segment', async () => {
+    const p = parsePlaylist(await (await fetch(gw.httpUrl('/live/hooked/index.m3u8'))).text());
+    for (const part of p.parts) expect((await fetch(gw.httpUrl(`/live/hooked/${part.uri}`))).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await fetch(gw.httpUrl('/live/hooked/index.m3u8'))).status).toBe(200);
+    expect(p.parts.length).toBeGreaterThan(2);
+    expect(asked).toEqual([expect.objectContaining({ protocol: 'hls', stream: 'live/hooked' })]);
   });
 });
