@@ -21,6 +21,7 @@ import { silentLogger } from './log.js';
 import { RtmpServer } from './rtmp/server.js';
 import { WsFlvServer } from './ws/flv-socket.js';
 import { createClusterHooks } from './cluster/setup.js';
+import { isClusterCopy } from './cluster/internal-copy.js';
 
 export interface Gateway {
   readonly hub: Hub;
@@ -90,7 +91,10 @@ export async function startGateway(partial: Partial<Config> = {}, log: Logger = 
   });
   const relays = new RelayManager(hub, options.relays, log);
   const recorder = new Recorder(hub, { ...options.recorder, log });
-  hub.events.on('published', (stream) => recorder.streamPublished(stream));
+  // Recorded once, by the owner: not again by every worker or node that copies the stream.
+  hub.events.on('published', (stream) => {
+    if (!isClusterCopy(stream)) recorder.streamPublished(stream);
+  });
   const { listen } = options;
   const rtmpPort = await rtmp.listen(listen.rtmpPort, listen.host);
   const rtmpsPort =

@@ -120,6 +120,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
           health: { backend: 'workers', connected: true },
           nodes: [...states].map(([id, s]) => ({
             id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, seenMsAgo: now - s.seen,
+            ...(cluster.workers?.[id]?.process.pid !== undefined ? { pid: cluster.workers[id]!.process.pid! } : {}),
           })),
           streams: [...owners].map(([name, ow]) => ({ name, owner: `worker ${ow.worker}` })),
         };

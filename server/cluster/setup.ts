@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { ClusterNode } from './cluster-node.js';
+import { isClusterCopy } from './internal-copy.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { StreamRegistry } from './registry.js';
 import { summarize } from '../http/stream-info.js';
@@ -61,7 +62,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         for (const sub of st.subscribers) if (sub.address.startsWith('cluster:')) internalViewers++;
         sum.viewers.http -= internalViewers;
         sum.viewers.total -= internalViewers;
-        const owner = st.publisher !== null && !st.publisher.id.startsWith('cluster-pull:');
+        const owner = st.publisher !== null && !isClusterCopy(st);
         return { ...sum, worker: id, owner };
       });
       process.send?.({ gw: 'collected', id: m.id, result } satisfies ToPrimary);
@@ -124,7 +125,11 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     },
     registerMetrics(registry) {
       // The primary's aggregator asks each worker for this registry.
-      if (process.env[WORKER_ENV] !== undefined) AggregatorRegistry.setRegistries([registry]);
+      if (process.env[WORKER_ENV] !== undefined) {
+        AggregatorRegistry.setRegistries([registry]);
+        // Constructing one installs prom-client's answer to the primary's requests in this worker.
+        new AggregatorRegistry();
+      }
       new Gauge({
         name: 'gateway_cluster_registry_up', help: 'the cluster registry (Redis, or the primary for workers) answers', registers: [registry],
         collect() {

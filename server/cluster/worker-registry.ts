@@ -28,7 +28,8 @@ export type ToWorker =
 /** a message to the primary before the registry numbers it */
 export type WorkerRequest = ToPrimary extends infer T ? (T extends { gw: 'collected' } ? never : Omit<T, 'id'>) : never;
 
-const REPLY_TIMEOUT_MS = 3_000;
+/** prom-client's own cluster timeout is 5 s; the primary's answer may wait on it */
+const REPLY_TIMEOUT_MS = 8_000;
 
 export class WorkerRegistry implements StreamRegistry {
   readonly #self: string;

@@ -15,6 +15,7 @@ import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
 import { detail, summarize } from './stream-info.js';
 import type { ClusterHooks } from '../cluster/setup.js';
+import { isClusterCopy } from '../cluster/internal-copy.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
   hub: Hub;
@@ -125,7 +126,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     // Workers: the publisher may be on another worker, with only an internal copy here.
     const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
     const local = opts.hub.get(name);
-    const copyHere = local === undefined || local.publisher?.id.startsWith('cluster-pull:') === true;
+    const copyHere = local === undefined || isClusterCopy(local);
     if (opts.cluster !== undefined && copyHere && (await opts.cluster.kick(name))) {
       res.status(204).end();
       return;
