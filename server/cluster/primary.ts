@@ -26,6 +26,8 @@ interface WorkerState {
 }
 
 const RESTART_DELAY_MS = 500;
+/** a busy worker answers late; the asking worker waits up to REPLY_TIMEOUT_MS (8 s) */
+const COLLECT_MS = 5_000;
 
 export interface PrimaryOptions {
   workers: number;
@@ -57,7 +59,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     w.on('online', () => broadcast());
   };
 
-  /** Ask every worker; resolves with the answers that came within a second. */
+  /** Ask every worker; resolves once all have answered, or with the answers that came within COLLECT_MS. */
   const collect = (what: 'streams'): Promise<unknown[]> => {
     const id = nextCollect++;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
@@ -67,7 +69,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
       setTimeout(() => {
         collecting.delete(id);
         resolve(entry.got);
-      }, 1_000).unref();
+      }, COLLECT_MS).unref();
       for (const w of workers) w.send({ gw: 'collect', id, what } satisfies ToWorker);
       if (workers.length === 0) resolve([]);
     });

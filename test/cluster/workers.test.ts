@@ -63,7 +63,7 @@ describe('--workers 2', () => {
       const list = await node.api<StreamsApi>('/api/streams');
       const main = list.streams.find((x) => x.name === 'live/main');
       return main !== undefined && main.viewers.total === VIEWERS ? main : undefined;
-    });
+    }, 120_000, 1_000);
     expect(s.workers).toHaveLength(2);
     for (const w of s.workers) expect(w.viewers).toBeGreaterThan(0);
     expect(s.workers.filter((w) => w.owner)).toHaveLength(1);
@@ -77,9 +77,11 @@ describe('--workers 2', () => {
   }, SLOW_TEST_MS);
 
   it('the metrics describe both workers', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
     // Summed over the workers: each has a registry link up, one of them pulls.
-    expect(text).toMatch(/^gateway_cluster_registry_up 2$/m);
+    const text = await waitFor('metrics of both workers', async () => {
+      const t = await (await fetch(`http://127.0.0.1:${node.httpPort}/metrics`)).text();
+      return /^gateway_cluster_registry_up 2$/m.test(t) ? t : undefined;
+    }, 120_000, 1_000);
     expect(text).toMatch(/^gateway_cluster_pulls 1$/m);
   }, SLOW_TEST_MS);
 
