@@ -24,6 +24,11 @@ export const OPTIONS = {
   'rtmps-port': { kind: 'port', default: 0, help: 'RTMPS (RTMP over TLS) listen port; 0: off. Needs --tls-cert and --tls-key' },
   'tls-cert': { kind: 'string', default: '', help: 'PEM certificate (chain) file for RTMPS' },
   'tls-key': { kind: 'string', default: '', help: 'PEM private key file for RTMPS' },
+  rtmpt: { kind: 'bool', default: true, help: 'answer RTMPT (RTMP tunnelled in HTTP POSTs: /open, /idle, /send, /close) on the HTTP port' },
+  'rtmpt-idle-timeout-ms': { kind: 'int', default: 15_000, min: 100, help: 'an RTMPT session the client stops polling is closed after this' },
+  'rtmpt-max-body-bytes': { kind: 'int', default: 4 * 1024 * 1024, min: 1024, help: 'largest RTMPT request body (413 beyond)' },
+  'rtmpt-body-timeout-ms': { kind: 'int', default: 10_000, min: 100, help: 'an RTMPT request body not received within this gets 408' },
+  rtmpe: { kind: 'bool', default: true, help: 'answer RTMPE (encrypted handshake, types 6 and 8) on the RTMP port; obfuscation, not security' },
   'log-level': {
     kind: 'string', default: 'info', help: 'log level',
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],

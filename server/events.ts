@@ -4,7 +4,7 @@ export interface SessionEnded {
   kind: 'publish' | 'play';
   app: string;
   key: string;
-  protocol: 'rtmp' | 'http' | 'ws' | 'hls';
+  protocol: 'rtmp' | 'rtmpt' | 'http' | 'ws' | 'hls';
   address: string;
   reason: string;
   bytes: number;

@@ -8,6 +8,8 @@ import type { Hub } from './hub/hub.js';
 export interface MetricsSources {
   hub: Hub;
   rtmpConnections: () => number;
+  /** RTMP sessions tunnelled over HTTP */
+  rtmptConnections?: () => number;
   httpViewers: () => number;
   wsViewers: () => number;
 }
@@ -36,6 +38,7 @@ export class GatewayMetrics {
       name: 'gateway_connections', help: 'open connections by protocol', labelNames: ['protocol'], registers: [r],
       collect() {
         this.set({ protocol: 'rtmp' }, src.rtmpConnections());
+        if (src.rtmptConnections !== undefined) this.set({ protocol: 'rtmpt' }, src.rtmptConnections());
         this.set({ protocol: 'http' }, src.httpViewers());
         this.set({ protocol: 'ws' }, src.wsViewers());
       },
@@ -92,6 +95,13 @@ export class GatewayMetrics {
       collect() {
         this.reset();
         this.inc(self.#slowEnded + live().reduce((a, s) => a + s.slowDisconnects, 0));
+      },
+    });
+    new Gauge({
+      name: 'gateway_push_relays', help: 'push relays forwarding streams to other servers (not counted as viewers)',
+      registers: [r],
+      collect() {
+        this.set(live().reduce((a, s) => a + hub.relayCount(s), 0));
       },
     });
     new Counter({

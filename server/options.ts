@@ -11,6 +11,7 @@ import { DEFAULT_HLS_OPTIONS, type HlsServiceOptions } from './hls/service.js';
 import type { RecorderSettings } from './record/recorder.js';
 import { parseRelayRule, type RelayConfig } from './relay/relays.js';
 import type { RtmpLimits } from './rtmp/server.js';
+import type { RtmptOptions } from './rtmpt/service.js';
 
 export interface ListenOptions {
   host: string;
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   writeBatch: WriteBatchOptions;
   hub: HubOptions;
   rtmp: RtmpLimits;
+  /** RTMPT on the HTTP port; null: off */
+  rtmpt: RtmptOptions | null;
   access: AccessOptions;
   /** the on-done webhook; null: none */
   onDone: { url: string; timeoutMs: number } | null;
@@ -101,7 +104,18 @@ export function gatewayOptions(config: Config): GatewayOptions {
       maxConnectionsPerAddress: config['max-connections-per-address'],
       maxMessageBytes: config['max-message-bytes'],
       amfLimits,
+      rtmpe: config.rtmpe,
     },
+    rtmpt: config.rtmpt
+      ? {
+          maxSessions: config['max-connections'],
+          maxBodyBytes: config['rtmpt-max-body-bytes'],
+          // Above the slow-viewer hard limit, so a tunnelled player that falls behind is handled like any other first.
+          maxBufferedBytes: 2 * config['slow-hard-bytes'],
+          idleTimeoutMs: config['rtmpt-idle-timeout-ms'],
+          bodyTimeoutMs: config['rtmpt-body-timeout-ms'],
+        }
+      : null,
     access: {
       secret: orNull(config['auth-secret']),
       signed: new Set<SignedAction>(config.auth === 'both' ? ['publish', 'play'] : [config.auth as SignedAction]),

@@ -28,7 +28,13 @@ describe('gatewayOptions', () => {
       maxConnectionsPerAddress: 200,
       maxMessageBytes: 16 * 1024 * 1024,
       amfLimits: DEFAULT_AMF_LIMITS,
+      rtmpe: true,
     });
+    expect(o.rtmpt).toEqual({
+      maxSessions: 5_000, maxBodyBytes: 4 * 1024 * 1024, maxBufferedBytes: 16 * 1024 * 1024, idleTimeoutMs: 15_000, bodyTimeoutMs: 10_000,
+    });
+    expect(withFlags('--rtmpt', 'false').rtmpt).toBeNull();
+    expect(withFlags('--rtmpe', 'false').rtmp.rtmpe).toBe(false);
     expect(o.access).toEqual({ secret: null, signed: new Set(['publish', 'play']), onPublish: null, onPlay: null, hookTimeoutMs: 3_000 });
     expect(o.onDone).toBeNull();
     expect(o.relays).toEqual({ push: [], pull: [], pullOnDemand: [], timeoutMs: 10_000 });

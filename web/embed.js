@@ -20,6 +20,8 @@
   function show(s) {
     status.dataset.state = s.state;
     document.body.dataset.state = s.state;
+    // the player muted the video to keep it playing: show the unmute button
+    document.body.classList.toggle('muted-hint', !!s.soundMuted);
     if (status.textContent !== s.message) status.textContent = s.message || s.state;
   }
 

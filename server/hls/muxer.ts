@@ -3,7 +3,7 @@
 // It never waits on a socket; what it holds is bounded by the segmenter. Blocked requests wait
 // here for a part, bounded in number and time.
 import { randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+import { TypedEmitter } from '../typed-emitter.js';
 import { parseAacAudioSpecificConfig } from '../media/aac.js';
 import { parseAudioTagHeader } from '../media/audio.js';
 import { parseAvcDecoderConfig, type VideoConfig } from '../media/avc.js';
@@ -27,7 +27,7 @@ const AUDIO_CONFIG_WAIT_MS = 3000;
 
 type Wait = { msn: number; part: number | null; done: (ok: boolean) => void; timer: NodeJS.Timeout };
 
-export class HlsMuxer extends EventEmitter<MuxerEvents> implements Sink {
+export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   readonly protocol = 'hls' as const;
   readonly bufferedBytes = 0;
   /** changes whenever the init segment does: every URI is under it, so caches may keep them forever */

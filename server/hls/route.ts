@@ -59,22 +59,40 @@ function fail(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(`${message}\n`);
 }
 
-/** Access decisions are remembered briefly, so a webhook is not asked once per part. */
-const ACCESS_CACHE_MS = 5000;
+/**
+ * Access is asked once per session, as HTTP-FLV asks once per connection: an allowed client keeps
+ * its answer while it keeps requesting (each request extends it), so the on-play webhook is not
+ * asked once per part. A refusal is remembered briefly.
+ */
+const ACCESS_ALLOWED_IDLE_MS = 15_000;
+const ACCESS_DENIED_MS = 5000;
 const ACCESS_CACHE_MAX = 10_000;
 
 export function createHlsHandler(opts: HlsRouteOptions) {
   const decisions = new Map<string, { denied: string | null; until: number }>();
+  // A session's first requests often come together (playlist, init, part): they share one question.
+  const asking = new Map<string, Promise<string | null>>();
   const allowed = async (play: HlsRequest, address: string): Promise<string | null> => {
     if (opts.access === undefined) return null;
     const key = `${address}\n${play.name}\n${carriedQuery(play.query)}`;
     const now = Date.now();
     const hit = decisions.get(key);
-    if (hit !== undefined && hit.until > now) return hit.denied;
-    const denied = await opts.access(play, address, 'hls');
-    if (decisions.size >= ACCESS_CACHE_MAX) decisions.clear();
-    decisions.set(key, { denied, until: now + ACCESS_CACHE_MS });
-    return denied;
+    if (hit !== undefined && hit.until > now) {
+      if (hit.denied === null) hit.until = now + ACCESS_ALLOWED_IDLE_MS;
+      return hit.denied;
+    }
+    const pending = asking.get(key);
+    if (pending !== undefined) return pending;
+    const question = (async () => opts.access!(play, address, 'hls'))();
+    asking.set(key, question);
+    try {
+      const denied = await question;
+      if (decisions.size >= ACCESS_CACHE_MAX) decisions.clear();
+      decisions.set(key, { denied, until: Date.now() + (denied === null ? ACCESS_ALLOWED_IDLE_MS : ACCESS_DENIED_MS) });
+      return denied;
+    } finally {
+      asking.delete(key);
+    }
   };
 
   return async function serveHls(req: IncomingMessage, res: ServerResponse, play: HlsRequest): Promise<void> {

@@ -2,7 +2,7 @@
 // §4.4.4.9 EXT-X-PART, §4.4.3.7 PART-INF): every part is one fMP4 fragment, a segment is the
 // concatenation of its parts and starts on a video keyframe. Video drives the cuts; an audio-only
 // stream is cut on audio time. Memory is bounded by a number of segments and a byte cap.
-import { EventEmitter } from 'node:events';
+import { TypedEmitter } from '../typed-emitter.js';
 import { fragment, type Sample, type TrackInfo, type TrackRun } from './fmp4.js';
 
 export interface SegmenterOptions {
@@ -64,7 +64,7 @@ interface PendingVideo {
   data: Buffer;
 }
 
-export class HlsSegmenter extends EventEmitter<SegmenterEvents> {
+export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   readonly options: SegmenterOptions;
   readonly video: TrackInfo | null;
   readonly audio: TrackInfo | null;

@@ -13,13 +13,16 @@ import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
+import { createRtmptRoute, type RtmptRouteOptions } from './rtmpt-route.js';
 import { detail, summarize } from './stream-info.js';
+import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
 import { isClusterCopy } from '../cluster/internal-copy.js';
 
 export interface HttpAppOptions extends FlvRouteOptions {
   hub: Hub;
-  rtmpPort: number;
+  /** the RTMP port the API reports (known once the listener is up) */
+  rtmpPort: () => number;
   /** allowed CORS origins; ['*'] allows any */
   corsOrigins: string[];
   /** bearer token for /api (except health) and /metrics; empty: open */
@@ -31,7 +34,18 @@ export interface HttpAppOptions extends FlvRouteOptions {
   cluster?: ClusterHooks;
   /** HLS muxers and sessions; absent: made here with the defaults */
   hls?: HlsService;
+  /** RTMPT tunnel on this port; absent: off */
+  rtmpt?: RtmptRouteOptions;
+  /**
+   * Mounted into someone else's app: CORS only on the gateway's own API and
+   * stream paths, and requests the gateway does not serve go on to the next
+   * handler instead of getting a 404.
+   */
+  mounted?: boolean;
 }
+
+/** The paths whose answers other origins may read: API, metrics, streams (FLV, HLS), recordings. */
+const CROSS_ORIGIN_PATH = /^\/(?:api(?:\/|$)|metrics$|recordings\/)|\.(?:flv|m3u8|m4s|mp4)$/;
 
 /** Constant-time token check (hashing first makes the lengths equal). */
 function tokenMatches(given: string, expected: string): boolean {
@@ -85,11 +99,15 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use(cors(opts.corsOrigins));
+  if (opts.rtmpt !== undefined) app.use(createRtmptRoute(opts.rtmpt));
+  const corsHeaders = cors(opts.corsOrigins);
+  app.use(opts.mounted === true ? (req, res, next) => (CROSS_ORIGIN_PATH.test(req.path) ? corsHeaders(req, res, next) : next()) : corsHeaders);
 
   app.get('/api/health', (_req, res) => {
     res.json({ status: 'ok', streams: opts.hub.streams.size, ...(opts.cluster !== undefined ? { cluster: opts.cluster.health() } : {}) });
   });
+
+  app.get('/api/time', timeRoute(opts.hub));
 
   const auth = requireToken(opts.apiToken);
   app.get('/metrics', auth, async (_req, res) => {
@@ -99,7 +117,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
 
   app.get('/api/streams', auth, async (_req, res) => {
     const streams = (await opts.cluster?.streams()) ?? [...opts.hub.streams.values()].map((s) => summarize(opts.hub, s));
-    res.json({ streams, rtmpPort: opts.rtmpPort });
+    res.json({ streams, rtmpPort: opts.rtmpPort() });
   });
 
   if (opts.cluster !== undefined) {
@@ -178,14 +196,15 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   });
   app.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    const hls = parseHlsPath(req.originalUrl);
+    const hls = parseHlsPath(req.url);
     if (hls !== null) return void serveHls(req, res, hls).catch(next);
     next();
   });
 
   app.use((req, res, next) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
-    const play = parsePlayPath(req.originalUrl);
+    // req.url, not originalUrl: relative to where the app is mounted.
+    const play = parsePlayPath(req.url);
     if (play === null) return next();
     serveHttpFlv(req, res, play, opts).catch(next);
   });
@@ -193,8 +212,10 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   app.use('/vendor', express.static(MPEGTS_DIST, { maxAge: '1h' }));
   app.use(express.static(WEB_ROOT, { index: 'index.html', maxAge: 0 }));
 
-  app.use((req, res) => {
-    res.status(404).type('text/plain').send(`Not found: ${req.path}\n`);
-  });
+  if (opts.mounted !== true) {
+    app.use((req, res) => {
+      res.status(404).type('text/plain').send(`Not found: ${req.path}\n`);
+    });
+  }
   return app;
 }

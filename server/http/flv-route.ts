@@ -2,6 +2,7 @@
 // viewer. The response is a hub Sink; each tag's shared Buffer is written as is.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { BrowserFeed, wantsUntouched } from '../hub/browser-feed.js';
 import type { Hub } from '../hub/hub.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
@@ -65,9 +66,12 @@ export class HttpFlvSink implements Sink {
    * ServerResponse still owns the headers and writes the final 0-chunk on end().
    */
   #raw: Socket | null = null;
+  /** null: the untouched stream (`?untouched=1`) */
+  readonly #feed: BrowserFeed | null;
 
-  constructor(res: ServerResponse) {
+  constructor(res: ServerResponse, browser = true) {
     this.#res = res;
+    this.#feed = browser ? new BrowserFeed() : null;
   }
 
   get bufferedBytes(): number {
@@ -86,6 +90,11 @@ export class HttpFlvSink implements Sink {
   }
 
   write(tag: MediaTag): void {
+    if (this.#feed !== null) this.#feed.deliver(tag, this);
+    else this.send(tag);
+  }
+
+  send(tag: MediaTag): void {
     const raw = this.#raw;
     if (raw !== null) raw.write((tag.httpChunk ??= httpChunkOf(tag.flv)));
     else this.#res.write(tag.flv);
@@ -155,7 +164,7 @@ export async function serveHttpFlv(
   }
   // Fix (reliability): a viewer over max-viewers-per-stream used to get "200 OK" with FLV headers and then
   // a reset connection; it now gets a 503 with the reason (a 404 if the stream ended in between).
-  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res), rewindMs, address);
+  const r = opts.hub.subscribe(play.name, new HttpFlvSink(res, !wantsUntouched(play.query)), rewindMs, address);
   if (!r.ok) {
     res.writeHead(r.reason === 'not-found' ? 404 : 503, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${r.detail}\n`);
     return;

@@ -10,6 +10,8 @@ export interface StreamSummary {
   video: { codec: string; profile: string; level: number; width: number; height: number; fps: number } | null;
   audio: { codec: string; profile?: string; sampleRate: number; channels: number } | null;
   viewers: { http: number; ws: number; rtmp: number; hls: number; total: number };
+  /** push relays forwarding the stream to other servers (not viewers) */
+  relays: number;
   bitrateIn: number;
   bitrateOut: number;
   uptime: number;
@@ -88,6 +90,7 @@ export function summarize(hub: Hub, s: LiveStream): StreamSummary {
             channels: s.audio.channels,
           },
     viewers: hub.viewersByProtocol(s),
+    relays: hub.relayCount(s),
     bitrateIn: rates.bitrateIn,
     bitrateOut: rates.bitrateOut,
     uptime: s.publisher !== null ? Math.round((Date.now() - s.publishedAt) / 100) / 10 : 0,

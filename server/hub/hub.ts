@@ -6,6 +6,8 @@ import { TypedEmitter } from '../typed-emitter.js';
 import { LiveStream, type LiveStreamOptions, type PublisherInfo, type StreamOwner } from './live-stream.js';
 import type { EndReason, Protocol, Sink, Subscriber } from './subscriber.js';
 
+type ViewerProtocol = Exclude<Protocol, 'record' | 'relay'>;
+
 export type DuplicatePublishPolicy = 'refuse' | 'takeover';
 
 export interface HubOptions extends LiveStreamOptions {
@@ -174,12 +176,12 @@ export class Hub {
     return this.#samples.get(stream)?.rates ?? { bitrateIn: 0, bitrateOut: 0, fps: 0 };
   }
 
-  viewersByProtocol(stream: LiveStream): Record<Exclude<Protocol, 'record'>, number> & { total: number } {
+  viewersByProtocol(stream: LiveStream): Record<ViewerProtocol, number> & { total: number } {
     const out = { http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 };
     for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
-        // A recording subscribes like a viewer (and counts toward max-viewers-per-stream) but is not one.
-        if (sub.sink.protocol === 'record') continue;
+        // Recordings and push relays subscribe like viewers (and count toward max-viewers-per-stream) but are not ones.
+        if (sub.sink.protocol === 'record' || sub.sink.protocol === 'relay') continue;
         const n = sub.sink.viewers ?? 1;
         out[sub.sink.protocol] += n;
         out.total += n;
@@ -188,8 +190,16 @@ export class Hub {
     return out;
   }
 
+  /** Push relays forwarding this stream to other servers. */
+  relayCount(stream: LiveStream): number {
+    let n = 0;
+    for (const sub of stream.subscribers) if (sub.sink.protocol === 'relay') n++;
+    for (const sub of stream.waiting) if (sub.sink.protocol === 'relay') n++;
+    return n;
+  }
+
   /** Viewers of every stream on one protocol: the one count the API and metrics both use. */
-  viewerCount(protocol: Exclude<Protocol, 'record'>): number {
+  viewerCount(protocol: ViewerProtocol): number {
     let n = 0;
     for (const stream of this.streams.values()) n += this.viewersByProtocol(stream)[protocol];
     return n;

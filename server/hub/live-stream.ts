@@ -25,7 +25,7 @@ export interface LiveStreamOptions {
 export interface PublisherInfo {
   id: string;
   address: string;
-  protocol: 'rtmp' | 'rtmps' | 'relay';
+  protocol: 'rtmp' | 'rtmps' | 'rtmpt' | 'relay';
   /** disconnect the publisher (API kick, takeover, shutdown) */
   kick(reason: string): void;
 }
@@ -69,6 +69,10 @@ export class LiveStream {
   readonly rewinders = new Set<Subscriber>();
   readonly rewind: RewindBuffer | null;
   #feeders = new Map<Subscriber, RewindFeeder>();
+
+  /** The newest audio/video message: its timeline timestamp and when it arrived (wall clock, ms), for /api/time. */
+  anchorTimestamp = 0;
+  anchorReceivedAt = 0;
 
   // counters read by the stats tick
   bytesIn = 0;
@@ -192,6 +196,8 @@ export class LiveStream {
     if (type === 9) {
       const v = classifyVideo(body);
       const ts = this.timeline.map('video', timestamp, v.coded ? 'frame' : 'other');
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
       this.#sawVideo = true;
       if (v.config !== undefined) {
         const tag = new MediaTag(9, ts, body, false, true);
@@ -212,6 +218,9 @@ export class LiveStream {
       if (this.video === null && v.codecName !== undefined && v.coded) {
         this.video = { codec: v.codecName, profile: '', level: 0, width: 0, height: 0 };
       }
+      if (v.frameSize !== undefined && this.video !== null && this.video.width !== v.frameSize.width) {
+        this.video = { ...this.video, ...v.frameSize };
+      }
       this.gop.add(tag);
       if (v.keyframe) {
         this.#joinTags = null;
@@ -225,6 +234,8 @@ export class LiveStream {
       const a = classifyAudio(body);
       const isFrame = a.config === undefined && a.trackConfig === undefined;
       const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
+      this.anchorTimestamp = ts;
+      this.anchorReceivedAt = Date.now();
       this.#sawAudio = true;
       if (a.config !== undefined) {
         const tag = new MediaTag(8, ts, body, false, true);

@@ -1,6 +1,7 @@
 // One received audio, video or data message, serialized as an FLV tag once and
 // shared by every viewer. RTMP players need the same body chunked instead; that
 // encoding is made on first use and shared too.
+import { browserSafeAudio, browserSafeVideo } from '../media/browser-safe.js';
 import { serializeFlvTag, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
 
 export type TagType = 8 | 9 | 18;
@@ -32,6 +33,20 @@ export class MediaTag {
   /** The message body (a view into the FLV tag, no copy). */
   get body(): Buffer {
     return this.flv.subarray(TAG_HEADER_BYTES, this.flv.length - TAG_TRAILER_BYTES);
+  }
+
+  #browser: MediaTag | null | undefined = undefined;
+
+  /**
+   * This tag as the browser player can parse it (see media/browser-safe.ts): itself, a rewritten tag, or
+   * null to leave it out. Made once, on first use by a browser viewer, and shared by all of them.
+   */
+  get browser(): MediaTag | null {
+    if (this.#browser !== undefined) return this.#browser;
+    const body = this.body;
+    const safe = this.type === 9 ? browserSafeVideo(body) : this.type === 8 ? browserSafeAudio(body) : body;
+    this.#browser = safe === null ? null : safe === body ? this : new MediaTag(this.type, this.timestamp, safe, this.keyframe, this.config);
+    return this.#browser;
   }
 
   /** Same body at another timestamp (used for the join sequence of a new viewer, not per tag). */

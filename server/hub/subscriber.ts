@@ -6,7 +6,8 @@
 import type { MediaTag } from './media-tag.js';
 import * as batch from './write-batch.js';
 
-export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record';
+/** How a subscriber takes the stream: viewers by protocol, a recording, or a push relay to another server. */
+export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record' | 'relay';
 export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
 
 /** The protocol adapter a subscriber writes to. Implementations never copy the tag's buffers. */

@@ -3,12 +3,14 @@
 // header whose codec record does not parse still counts as a sequence header;
 // only the API's codec details are then missing.
 import { parseAacAudioSpecificConfig, type AudioConfig } from '../media/aac.js';
+import { parseAc3Frame, parseDac3, parseDec3 } from '../media/ac3.js';
 import { parseAudioTagHeader } from '../media/audio.js';
 import { parseAvcDecoderConfig, type VideoConfig } from '../media/avc.js';
 import { parseAv1CodecConfig } from '../media/av1.js';
 import { parseHevcDecoderConfig } from '../media/hevc.js';
 import { parseOpusHead } from '../media/opus.js';
 import { parseVideoTagHeader } from '../media/video.js';
+import { parseVp9CodecConfig, parseVp9FrameSize } from '../media/vp9.js';
 import { ProtocolError } from '../errors.js';
 
 export type VideoInfo = VideoConfig;
@@ -23,6 +25,8 @@ export interface VideoClass {
   trackConfig?: string;
   /** what the codec is, from any packet (for codecs that never send a sequence header) */
   codecName?: string;
+  /** the coded size, for codecs whose configuration record lacks it (VP9: from each keyframe) */
+  frameSize?: { width: number; height: number };
 }
 
 export interface AudioClass {
@@ -62,6 +66,7 @@ export function classifyVideo(body: Buffer): VideoClass {
         h.codec === 'avc' ? parseAvcDecoderConfig(record)
         : h.codec === 'hevc' ? parseHevcDecoderConfig(record)
         : h.codec === 'av1' ? parseAv1CodecConfig(record)
+        : h.codec === 'vp9' ? parseVp9CodecConfig(record)
         : unparsed(name);
     } catch {
       config = unparsed(name);
@@ -73,7 +78,20 @@ export function classifyVideo(body: Buffer): VideoClass {
   }
   const coded = h.command === undefined && (h.packetType === 'coded-frames' || h.packetType === 'other');
   // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded.
-  return coded ? { coded, keyframe: h.keyframe, codecName: name } : { coded, keyframe: false };
+  if (!coded) return { coded, keyframe: false };
+  if (h.codec === 'vp9' && h.keyframe) {
+    const size = vp9FrameSize(body.subarray(h.dataOffset));
+    if (size !== null) return { coded, keyframe: true, codecName: name, frameSize: size };
+  }
+  return { coded, keyframe: h.keyframe, codecName: name };
+}
+
+function vp9FrameSize(frame: Buffer): { width: number; height: number } | null {
+  try {
+    return parseVp9FrameSize(frame);
+  } catch {
+    return null;
+  }
 }
 
 export function classifyAudio(body: Buffer): AudioClass {
@@ -89,6 +107,14 @@ export function classifyAudio(body: Buffer): AudioClass {
     return { trackConfig: `audio:${h.trackId ?? 0}` };
   }
   if (h.packetType !== 'sequence-start') {
+    if (h.codec === 'ac3' || h.codec === 'eac3') {
+      // E-RTMP sends these without a SequenceStart: rate and channels come from the syncframe.
+      try {
+        return { seen: parseAc3Frame(body.subarray(h.dataOffset)) };
+      } catch {
+        // fall through to what the tag header says
+      }
+    }
     return {
       seen: { codec: name, sampleRate: Math.round(h.soundRate ?? 0), channels: h.stereo === undefined ? 0 : h.stereo ? 2 : 1 },
     };
@@ -97,6 +123,8 @@ export function classifyAudio(body: Buffer): AudioClass {
     const record = body.subarray(h.dataOffset);
     if (h.codec === 'aac') return { config: parseAacAudioSpecificConfig(record) };
     if (h.codec === 'opus') return { config: parseOpusHead(record) };
+    if (h.codec === 'ac3') return { config: parseDac3(record) };
+    if (h.codec === 'eac3') return { config: parseDec3(record) };
   } catch {
     // fall through to the bare codec name
   }

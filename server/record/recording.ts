@@ -12,6 +12,7 @@
 import { decodeAmf0 } from '../amf/amf0.js';
 import type { AmfObject } from '../amf/types.js';
 import type { MediaTag } from '../hub/media-tag.js';
+import { classifyAudio, classifyVideo } from '../hub/track-info.js';
 import type { EndReason, Protocol, Sink, Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
 import { FlvFileWriter, metadataEntries, type FileResult } from './flv-file-writer.js';
@@ -92,8 +93,8 @@ export class Recording implements Sink {
   #hasVideo = false;
   #begun = false;
   #meta: AmfObject = {};
-  #videoConfig: MediaTag | null = null;
-  #audioConfig: MediaTag | null = null;
+  /** the latest sequence header of each track ('video', 'audio', and multitrack ones like 'video:1') */
+  #configs = new Map<string, MediaTag>();
   /** stream timestamp at which the current file starts */
   #base = 0;
   #stopping = false;
@@ -172,8 +173,10 @@ export class Recording implements Sink {
       return;
     }
     if (tag.config) {
-      if (tag.type === 9) this.#videoConfig = tag;
-      else this.#audioConfig = tag;
+      // Keyed per track: a multitrack header for track 1 must not replace track 0's (Enhanced RTMP from OBS).
+      const track = tag.type === 9 ? (classifyVideo(tag.body).trackConfig ?? 'video') : (classifyAudio(tag.body).trackConfig ?? 'audio');
+      this.#configs.delete(track);
+      this.#configs.set(track, tag);
       // Before the first frame they are written by #startFile; after it, a change goes in as it comes.
       if (w.headerWritten) w.writeTag(tag.flv, this.#rel(tag.timestamp));
       return;
@@ -196,11 +199,11 @@ export class Recording implements Sink {
   #startFile(w: FlvFileWriter, at: number): void {
     this.#base = at;
     if (!this.#begun) {
-      this.#hasVideo = this.#videoConfig !== null;
-      this.#hasAudio = this.#audioConfig !== null;
+      this.#hasVideo = [...this.#configs.values()].some((t) => t.type === 9);
+      this.#hasAudio = [...this.#configs.values()].some((t) => t.type === 8);
     }
     w.writeHeader(this.#hasAudio, this.#hasVideo, this.#meta);
-    for (const cfg of [this.#videoConfig, this.#audioConfig]) if (cfg !== null) w.writeTag(cfg.flv, 0);
+    for (const cfg of this.#configs.values()) w.writeTag(cfg.flv, 0);
   }
 
   #roll(at: number): FlvFileWriter {

@@ -64,7 +64,7 @@ class Backoff {
 
 /** Forwards one live stream to one remote server. It is a hub viewer that writes RTMP. */
 class PushRelay implements Sink {
-  readonly protocol = 'rtmp' as const;
+  readonly protocol = 'relay' as const;
   #client: RtmpClient | null = null;
   #sub: Subscriber | null = null;
   #stopped = false;

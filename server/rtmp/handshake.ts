@@ -1,6 +1,7 @@
 // RTMP handshake: RTMP 1.0 spec §5.2 (plain C0/C1/C2 ↔ S0/S1/S2) plus the Flash Player 9 "digest" variant, as pure state machines.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from '../errors.js';
+import { DH_KEY_BYTES, dhKeyPair, dhOffset, rtmpeKeys, sharedSecret, type RtmpeKeys, type RtmpeType, type8Signature } from './rtmpe.js';
 
 export const HANDSHAKE_SIZE = 1536;
 
@@ -75,9 +76,10 @@ function writeDigest(sig: Buffer, scheme: DigestScheme, key: Buffer): number {
  * C2/S2 in the digest handshake prove knowledge of the full key *and* the peer's digest:
  * last 32 bytes = HMAC(HMAC(fullKey, peerDigest), first 1504 bytes).
  */
-function signReply(reply: Buffer, peerDigest: Buffer, fullKey: Buffer): void {
+function signReply(reply: Buffer, peerDigest: Buffer, fullKey: Buffer): Buffer {
   const replyKey = hmac(fullKey, peerDigest);
   hmac(replyKey, reply.subarray(0, HANDSHAKE_SIZE - DIGEST_SIZE)).copy(reply, HANDSHAKE_SIZE - DIGEST_SIZE);
+  return replyKey;
 }
 
 /** Copies `n` bytes from the injected RNG; a short RNG result leaves zeros rather than stale memory. */
@@ -85,11 +87,15 @@ function fillRandom(dst: Buffer, at: number, n: number, random: Random): void {
   random(n).copy(dst, at, 0, n);
 }
 
-function checkVersion(v: number, peer: 'client' | 'server'): void {
+function checkVersion(v: number, peer: 'client' | 'server', rtmpe = false): void {
   if (v === RTMP_VERSION) return;
   const hex = `0x${v.toString(16).padStart(2, '0')}`;
-  if (v === 6 || v === 8 || v === 9) {
-    throw new ProtocolError('handshake', `${peer} requested RTMPE (encrypted RTMP, version byte ${v}); only plain RTMP (version 3) is supported`);
+  if ((v === 6 || v === 8) && rtmpe) return;
+  if (v === 6 || v === 8) {
+    throw new ProtocolError('handshake', `${peer} requested RTMPE (encrypted RTMP, type ${v}), which is turned off (--rtmpe false)`);
+  }
+  if (v === 9) {
+    throw new ProtocolError('handshake', `${peer} requested RTMPE type 9 (Blowfish-signed handshake), which is not supported; types 6 and 8 are`);
   }
   // Misdirected traffic is common on 1935; naming it saves a round of packet captures.
   if (v === 0x16) {
@@ -111,16 +117,36 @@ export class ServerHandshake {
   private have = 0;
   // C2 is counted, not stored: nothing in it is checked, so buffering it would only cost memory.
   private c2Remaining = HANDSHAKE_SIZE;
-  private _mode: 'simple' | 'digest' | null = null;
+  private _mode: 'simple' | 'digest' | 'rtmpe' | null = null;
+  private readonly rtmpe: boolean;
+  private readonly dhPrivateKey: Buffer | undefined;
+  private type: 3 | RtmpeType = RTMP_VERSION;
+  private _keys: RtmpeKeys | null = null;
 
-  constructor(opts?: { now?: () => number; random?: (n: number) => Buffer }) {
+  /**
+   * rtmpe: answer the encrypted handshake types 6 and 8 (default true).
+   * dhPrivateKey: a fixed Diffie-Hellman private key, for byte fixtures.
+   */
+  constructor(opts?: { now?: () => number; random?: (n: number) => Buffer; rtmpe?: boolean; dhPrivateKey?: Buffer }) {
     this.now = opts?.now ?? defaultNow;
     this.random = opts?.random ?? randomBytes;
+    this.rtmpe = opts?.rtmpe ?? true;
+    this.dhPrivateKey = opts?.dhPrivateKey;
   }
 
-  /** Which reply was chosen once C1 was seen: the spec's echo, or the Flash Player 9 digest answer. */
-  get mode(): 'simple' | 'digest' | null {
+  /** Which reply was chosen once C1 was seen: the spec's echo, the Flash Player 9 digest answer, or RTMPE. */
+  get mode(): 'simple' | 'digest' | 'rtmpe' | null {
     return this._mode;
+  }
+
+  /** The RTMPE type the client asked for, or 3 for plain RTMP. */
+  get requestedType(): 3 | RtmpeType {
+    return this.type;
+  }
+
+  /** After an RTMPE handshake: the RC4 streams for everything that follows C2 (both already 1536 bytes in). */
+  get encryption(): RtmpeKeys | null {
+    return this.state === 'done' ? this._keys : null;
   }
 
   /** Feed received bytes. Returns bytes to send now (may be empty), whether the handshake is complete,
@@ -133,7 +159,10 @@ export class ServerHandshake {
     if (this.state === 'c0c1') {
       if (chunk.length === 0) return { send: null, done: false, rest: null };
       // Checked on the first byte so RTMPE/HTTP/TLS are refused before 1.5 KB is waited for.
-      if (this.have === 0) checkVersion(chunk[0]!, 'client');
+      if (this.have === 0) {
+        checkVersion(chunk[0]!, 'client', this.rtmpe);
+        this.type = chunk[0] as 3 | RtmpeType;
+      }
       let c1: Buffer;
       if (this.have === 0 && chunk.length >= C0C1_SIZE) {
         c1 = chunk.subarray(1, C0C1_SIZE);
@@ -170,6 +199,10 @@ export class ServerHandshake {
     // A zero version field is the spec's "simple" client; anything else may carry a Flash Player digest.
     // Scheme 1 first because that is what nearly every client sends.
     const found = c1.readUInt32BE(4) === 0 ? null : findDigest(c1, FP_KEY_PREFIX, [1, 0]);
+    if (this.type !== RTMP_VERSION) {
+      if (found === null) throw new ProtocolError('handshake', `RTMPE (type ${this.type}) C1 carries no valid Flash Player digest`);
+      return this.rtmpeReply(out, c1, found);
+    }
     if (!found) {
       // Clients that set a version without a digest (or a digest we cannot verify) still accept the spec's echo.
       c1.copy(s2);
@@ -182,6 +215,25 @@ export class ServerHandshake {
     fillRandom(s2, 0, HANDSHAKE_SIZE - DIGEST_SIZE, this.random);
     signReply(s2, c1.subarray(found.offset, found.offset + DIGEST_SIZE), FMS_KEY);
     this._mode = 'digest';
+    return out;
+  }
+
+  /** The digest answer plus our DH public key in S1; S2's signature is XTEA-wrapped for type 8. */
+  private rtmpeReply(out: Buffer, c1: Buffer, found: { scheme: DigestScheme; offset: number }): Buffer {
+    out[0] = this.type;
+    const s1 = out.subarray(1, 1 + HANDSHAKE_SIZE);
+    const s2 = out.subarray(1 + HANDSHAKE_SIZE);
+    const clientKeyAt = dhOffset(c1, found.scheme);
+    const clientPublicKey = Buffer.from(c1.subarray(clientKeyAt, clientKeyAt + DH_KEY_BYTES));
+    const { privateKey, publicKey } = dhKeyPair(this.dhPrivateKey);
+    s1.set(SERVER_VERSION, 4);
+    publicKey.copy(s1, dhOffset(s1, found.scheme));
+    writeDigest(s1, found.scheme, FMS_KEY_PREFIX);
+    this._keys = rtmpeKeys(sharedSecret(privateKey, clientPublicKey), publicKey, clientPublicKey);
+    fillRandom(s2, 0, HANDSHAKE_SIZE - DIGEST_SIZE, this.random);
+    const replyKey = signReply(s2, c1.subarray(found.offset, found.offset + DIGEST_SIZE), FMS_KEY);
+    if (this.type === 8) type8Signature(s2.subarray(HANDSHAKE_SIZE - DIGEST_SIZE), replyKey);
+    this._mode = 'rtmpe';
     return out;
   }
 }

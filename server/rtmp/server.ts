@@ -22,6 +22,8 @@ export interface RtmpLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
   maxMessageBytes: number;
+  /** answer RTMPE handshakes on the plain port */
+  rtmpe: boolean;
 }
 
 export interface RtmpServerOptions extends RtmpLimits {
@@ -92,7 +94,7 @@ export class RtmpServer {
         ? net.createServer({ noDelay: true }, (socket) => this.#accept(socket))
         : tls.createServer(
             { cert: tlsFiles.cert, key: tlsFiles.key, handshakeTimeout: this.options.handshakeTimeoutMs },
-            (socket) => this.#accept(socket),
+            (socket) => this.#accept(socket, true),
           );
     if (tlsFiles !== undefined) {
       // A TLS handshake that fails or stalls never becomes a session; say why once.
@@ -111,23 +113,81 @@ export class RtmpServer {
     });
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, tlsSession = false): void {
     const o = this.options;
     const address = socket.remoteAddress?.replace(/^::ffff:/, '') ?? 'unknown';
-    const count = this.#perAddress.get(address) ?? 0;
-    if (this.sessions.size >= o.maxConnections || count >= o.maxConnectionsPerAddress) {
-      this.#log.warn({ address, total: this.sessions.size, fromAddress: count }, 'rtmp connection refused: connection limit');
-      o.onLimit?.(this.sessions.size >= o.maxConnections ? 'max-connections' : 'max-connections-per-address');
+    if (!this.#admit(address, 'rtmp')) {
       socket.destroy();
       return;
     }
-    this.#perAddress.set(address, count + 1);
     socket.setKeepAlive(true, 10_000);
     socket.setNoDelay(true);
-    const session = new RtmpSession(new SocketTransport(socket), {
+    // RTMPE inside TLS would only add cost; RTMPS clients never ask for it.
+    const session = this.#start(new SocketTransport(socket), tlsSession ? 'rtmps' : 'rtmp', o.rtmpe && !tlsSession);
+    const stopTimers = this.#startTimers(session);
+    // Read inactivity: a publisher whose link died silently frees its key after this.
+    socket.setTimeout(o.publisherTimeoutMs, () => {
+      if (session.role === 'playing' || session.role === 'closed') return;
+      o.onLimit?.(session.role === 'publishing' ? 'publisher-timeout' : 'read-timeout');
+      session.close(`no data received for ${o.publisherTimeoutMs} ms`);
+    });
+
+    // One publisher read fans out as one batch: each viewer socket gets one writev for it.
+    socket.on('data', (chunk: Buffer) => runBatched(() => session.receive(chunk)));
+    socket.on('error', (err: NodeJS.ErrnoException) => session.close(`socket error: ${err.code ?? err.message}`));
+    socket.on('close', () => {
+      stopTimers();
+      session.close('connection closed by peer');
+      this.#release(session, address);
+    });
+  }
+
+  /**
+   * A session on a transport that is not one of our sockets (an RTMPT tunnel): the same limits,
+   * timers, access control and bookkeeping. null when a connection limit refuses it (logged).
+   * The caller feeds it bytes and calls `detach` once its transport is gone.
+   */
+  attach(transport: Transport, protocol: 'rtmpt'): { session: RtmpSession; detach: () => void } | null {
+    const address = transport.remoteAddress;
+    if (!this.#admit(address, protocol)) return null;
+    const session = this.#start(transport, protocol, this.options.rtmpe);
+    const stopTimers = this.#startTimers(session);
+    return {
+      session,
+      detach: () => {
+        stopTimers();
+        this.#release(session, address);
+      },
+    };
+  }
+
+  /** Open sessions by protocol, for the connections gauge. */
+  countByProtocol(protocol: 'rtmp' | 'rtmps' | 'rtmpt'): number {
+    let n = 0;
+    for (const s of this.sessions) if (s.protocol === protocol) n++;
+    return n;
+  }
+
+  #admit(address: string, protocol: string): boolean {
+    const o = this.options;
+    const count = this.#perAddress.get(address) ?? 0;
+    if (this.sessions.size >= o.maxConnections || count >= o.maxConnectionsPerAddress) {
+      this.#log.warn({ address, protocol, total: this.sessions.size, fromAddress: count }, 'rtmp connection refused: connection limit');
+      o.onLimit?.(this.sessions.size >= o.maxConnections ? 'max-connections' : 'max-connections-per-address');
+      return false;
+    }
+    this.#perAddress.set(address, count + 1);
+    return true;
+  }
+
+  #start(transport: Transport, protocol: 'rtmp' | 'rtmps' | 'rtmpt', rtmpe: boolean): RtmpSession {
+    const o = this.options;
+    const session = new RtmpSession(transport, {
       hub: o.hub,
       log: this.#log,
+      protocol,
       maxMessageBytes: o.maxMessageBytes,
+      rtmpe,
       ...(o.access !== undefined ? { access: o.access } : {}),
       ...(o.onEnded !== undefined ? { onEnded: o.onEnded } : {}),
       ...(o.onProtocolError !== undefined ? { onProtocolError: o.onProtocolError } : {}),
@@ -135,7 +195,12 @@ export class RtmpServer {
       amfLimits: o.amfLimits,
     });
     this.sessions.add(session);
+    return session;
+  }
 
+  /** Handshake deadline and "publish or play soon" deadline; returns what clears them. */
+  #startTimers(session: RtmpSession): () => void {
+    const o = this.options;
     const deadline = setTimeout(() => {
       if (session.role === 'handshake') {
         o.onLimit?.('handshake-timeout');
@@ -148,25 +213,17 @@ export class RtmpServer {
         session.close(`neither published nor played within ${o.idleTimeoutMs} ms`);
       }
     }, o.idleTimeoutMs);
-    // Read inactivity: a publisher whose link died silently frees its key after this.
-    socket.setTimeout(o.publisherTimeoutMs, () => {
-      if (session.role === 'playing' || session.role === 'closed') return;
-      o.onLimit?.(session.role === 'publishing' ? 'publisher-timeout' : 'read-timeout');
-      session.close(`no data received for ${o.publisherTimeoutMs} ms`);
-    });
-
-    // One publisher read fans out as one batch: each viewer socket gets one writev for it.
-    socket.on('data', (chunk: Buffer) => runBatched(() => session.receive(chunk)));
-    socket.on('error', (err: NodeJS.ErrnoException) => session.close(`socket error: ${err.code ?? err.message}`));
-    socket.on('close', () => {
+    return () => {
       clearTimeout(deadline);
       clearTimeout(idle);
-      session.close('connection closed by peer');
-      this.sessions.delete(session);
-      const n = (this.#perAddress.get(address) ?? 1) - 1;
-      if (n <= 0) this.#perAddress.delete(address);
-      else this.#perAddress.set(address, n);
-    });
+    };
+  }
+
+  #release(session: RtmpSession, address: string): void {
+    this.sessions.delete(session);
+    const n = (this.#perAddress.get(address) ?? 1) - 1;
+    if (n <= 0) this.#perAddress.delete(address);
+    else this.#perAddress.set(address, n);
   }
 
   /** Stop accepting; close every session. */

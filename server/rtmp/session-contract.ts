@@ -44,6 +44,13 @@ export interface SessionOptions {
   windowAckSize?: number;
   /** largest message accepted (default: the chunk reader's) */
   maxMessageBytes?: number;
+  /**
+   * How the peer reached us (default 'rtmp'): RTMP over TLS is 'rtmps' for the API's publisher,
+   * and the HTTP tunnel is 'rtmpt' everywhere (access checks, metrics, webhooks, logs).
+   */
+  protocol?: 'rtmp' | 'rtmps' | 'rtmpt';
+  /** answer RTMPE handshakes (default true) */
+  rtmpe?: boolean;
 }
 
 /** The acknowledgement window asked of peers: what common servers ask, so encoders behave as they do there. */

@@ -19,6 +19,8 @@ import {
   userControl, UserControlEvent, windowAckSize,
 } from './messages.js';
 import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
+import type { Rc4 } from './rc4.js';
+import { Rc4Transport } from './rtmpe.js';
 import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
 
 export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transport } from './session-contract.js';
@@ -32,6 +34,9 @@ const HELD_BYTES_LIMIT = 4 * 1024 * 1024;
 export class RtmpSession {
   readonly id = `rtmp-${nextSessionId++}`;
   readonly transport: Transport;
+  readonly protocol: 'rtmp' | 'rtmps' | 'rtmpt';
+  /** the label of access checks and ended sessions: RTMPS counts as RTMP there */
+  readonly #label: 'rtmp' | 'rtmpt';
   role: SessionRole = 'handshake';
   app = '';
   /** the stream key this session publishes or plays, once it does */
@@ -40,7 +45,11 @@ export class RtmpSession {
 
   #opts: SessionOptions;
   #log: Logger;
-  #handshake: ServerHandshake | null = new ServerHandshake();
+  #handshake: ServerHandshake | null;
+  /** where replies and media go: the transport, or after an RTMPE handshake, RC4 in front of it */
+  #wire: Transport;
+  /** RTMPE: decrypts everything received after C2 */
+  #decrypt: Rc4 | null = null;
   #reader: ChunkStreamReader;
   #writer = new ChunkStreamWriter();
   #amf3 = false;
@@ -58,8 +67,12 @@ export class RtmpSession {
 
   constructor(transport: Transport, opts: SessionOptions) {
     this.transport = transport;
+    this.protocol = opts.protocol ?? 'rtmp';
+    this.#label = this.protocol === 'rtmpt' ? 'rtmpt' : 'rtmp';
+    this.#wire = transport;
     this.#opts = opts;
-    this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress });
+    this.#handshake = new ServerHandshake({ rtmpe: opts.rtmpe ?? true });
+    this.#log = opts.log.child({ session: this.id, address: transport.remoteAddress, ...(this.protocol === 'rtmpt' ? { protocol: 'rtmpt' } : {}) });
     this.#reader = new ChunkStreamReader(
       (m) => this.#onMessage(m),
       opts.maxMessageBytes !== undefined ? { maxMessageBytes: opts.maxMessageBytes } : {},
@@ -79,11 +92,18 @@ export class RtmpSession {
         const r = this.#handshake.push(bytes);
         if (r.send !== null) this.transport.write(r.send);
         if (!r.done) return;
+        const keys = this.#handshake.encryption;
         this.#handshake = null;
         this.role = 'connecting';
+        if (keys !== null) {
+          this.#wire = new Rc4Transport(this.transport, keys.encrypt);
+          this.#decrypt = keys.decrypt;
+          this.#log.info('rtmpe handshake complete');
+        }
         if (r.rest === null) return;
         bytes = r.rest;
       }
+      if (this.#decrypt !== null) bytes = this.#decrypt.update(bytes) as Buffer;
       this.#reader.push(bytes);
       if ((this.role as SessionRole) !== 'closed') this.#maybeAcknowledge();
     } catch (err) {
@@ -111,7 +131,7 @@ export class RtmpSession {
 
   #send(msg: OutgoingMessage): void {
     if (this.role === 'closed') return;
-    this.transport.write(this.#writer.encode(msg));
+    this.#wire.write(this.#writer.encode(msg));
   }
 
   #maybeAcknowledge(): void {
@@ -286,7 +306,7 @@ export class RtmpSession {
     }
     this.#pending = true;
     Promise.resolve()
-      .then(() => check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: 'rtmp' }))
+      .then(() => check({ action, app: this.app, key, query, address: this.transport.remoteAddress, protocol: this.#label }))
       .catch((err: unknown) => `access check failed: ${(err as Error).message}`)
       .then((denied) => {
         this.#pending = false;
@@ -338,7 +358,7 @@ export class RtmpSession {
       const publisher: PublisherInfo = {
         id: this.id,
         address: this.transport.remoteAddress,
-        protocol: 'rtmp',
+        protocol: this.protocol,
         kick(reason: string) {
           session.close(reason);
         },
@@ -376,7 +396,7 @@ export class RtmpSession {
 
   #ended(kind: 'publish' | 'play', reason: string, bytes: number): void {
     this.#opts.onEnded?.({
-      kind, app: this.app, key: this.streamKey, protocol: 'rtmp', address: this.transport.remoteAddress, reason, bytes,
+      kind, app: this.app, key: this.streamKey, protocol: this.#label, address: this.transport.remoteAddress, reason, bytes,
     });
   }
 
@@ -396,7 +416,7 @@ export class RtmpSession {
     this.#checkAccess('play', path.name, path.query, (denied) => {
       if (denied !== null) return fail('NetStream.Play.Failed', denied);
       const name = `${this.app}/${path.name}`;
-      const sink = new RtmpPlaySink(this.transport, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
+      const sink = new RtmpPlaySink(this.#wire, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
       const r = this.#opts.hub.subscribe(name, sink, 0, this.transport.remoteAddress);
       if (!r.ok) {
         return fail(r.reason === 'not-found' ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed', r.detail);

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { parsePlayPath, parseRewindMs, type FlvRouteOptions } from '../http/flv-route.js';
+import { BrowserFeed, wantsUntouched } from '../hub/browser-feed.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
 import { flvFileHeader } from '../media/flv.js';
@@ -45,9 +46,12 @@ export class WsFlvSink implements Sink {
    * through the ws package, on the same socket, between whole frames.
    */
   readonly #socket: Duplex | null;
+  /** null: the untouched stream (`?untouched=1`) */
+  readonly #feed: BrowserFeed | null;
 
-  constructor(ws: WebSocket) {
+  constructor(ws: WebSocket, browser = true) {
     this.#ws = ws;
+    this.#feed = browser ? new BrowserFeed() : null;
     this.#socket = (ws as unknown as { _socket: Duplex | null })._socket;
   }
 
@@ -60,6 +64,11 @@ export class WsFlvSink implements Sink {
   }
 
   write(tag: MediaTag): void {
+    if (this.#feed !== null) this.#feed.deliver(tag, this);
+    else this.send(tag);
+  }
+
+  send(tag: MediaTag): void {
     if (this.#ws.readyState !== 1) return;
     const socket = this.#socket;
     if (socket !== null) socket.write((tag.wsFrame ??= wsFrameOf(tag.flv)));
@@ -119,7 +128,7 @@ export class WsFlvServer {
       ws.close(WS_CLOSE.BadRequest, 'rewind must be a number of seconds');
       return;
     }
-    const r = hub.subscribe(play.name, new WsFlvSink(ws), rewindMs, address);
+    const r = hub.subscribe(play.name, new WsFlvSink(ws, !wantsUntouched(play.query)), rewindMs, address);
     if (!r.ok) {
       ws.close(r.reason === 'not-found' ? WS_CLOSE.NotFound : WS_CLOSE.Unavailable, truncateReason(r.detail));
       return;

@@ -29,9 +29,13 @@ describe('signed URLs', () => {
   });
   afterAll(() => gw.close());
 
-  it('ffmpeg publishing with a valid publish signature goes live', async () => {
-    start(`${gw.rtmpUrl('live/signed')}?${signedQuery(SECRET, 'publish', 'live/signed', 600)}`);
+  it('ffmpeg publishing with a valid publish signature goes live, with no refusal counted', async () => {
+    const p = start(`${gw.rtmpUrl('live/signed')}?${signedQuery(SECRET, 'publish', 'live/signed', 600)}`);
     await waitFor('signed stream live', () => gw.hub.get('live/signed')?.ready === true);
+    expect(gw.hub.get('live/signed')?.publisher).toMatchObject({ protocol: 'rtmp' });
+    expect(p.child.exitCode).toBeNull();
+    const refusals = (await gw.metrics.authRefusals.get()).values.filter((v) => v.labels['action'] === 'publish');
+    expect(refusals.reduce((n, v) => n + v.value, 0)).toBe(0);
   });
 
   it.each([

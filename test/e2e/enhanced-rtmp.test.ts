@@ -103,8 +103,9 @@ function received(a: Audience): Record<'ws' | 'http' | 'rtmp', Tag[]> {
 }
 
 async function join(name: string): Promise<Audience> {
-  const ws = wsViewer(gw.wsUrl(`/${name}.flv`));
-  const http = httpViewer(gw.httpUrl(`/${name}.flv`));
+  // ?untouched=1: the stream exactly as published (browsers get a reduced form by default, see browser-feed.test).
+  const ws = wsViewer(gw.wsUrl(`/${name}.flv?untouched=1`));
+  const http = httpViewer(gw.httpUrl(`/${name}.flv?untouched=1`));
   viewers.push(ws, http);
   const rtmp = await RtmpPlayer.play(gw.rtmpUrl(name));
   players.push(rtmp);
@@ -293,7 +294,7 @@ describe('Enhanced RTMP passthrough', () => {
     });
 
     // A viewer joining now starts on the cached hvc1 keyframe with the original sequence headers.
-    const late = wsViewer(gw.wsUrl(`/${name}.flv`));
+    const late = wsViewer(gw.wsUrl(`/${name}.flv?untouched=1`));
     viewers.push(late);
     const gop = stream.gop.tags.map((tag) => tag.body);
     // The multitrack sequence starts (video track 1, audio track 1) are cached per track and join too.
@@ -318,8 +319,8 @@ describe('Enhanced RTMP passthrough', () => {
     ['mp4a (AAC)', () => aacClip(), { codec: 'AAC', sampleRate: 48000, channels: 2 }],
     // No STREAMINFO parser on the server yet: the API names FLAC but reports sampleRate/channels 0.
     ['fLaC', () => flacClip(), { codec: 'FLAC' } as StreamSummary['audio']],
-    ['ac-3', () => dolbyClip('ac3'), null],
-    ['ec-3', () => dolbyClip('eac3'), null],
+    ['ac-3', () => dolbyClip('ac3'), { codec: 'AC-3', sampleRate: 48000, channels: 2 }],
+    ['ec-3', () => dolbyClip('eac3'), { codec: 'E-AC-3', sampleRate: 48000, channels: 2 }],
   ];
   it.each(otherAudio)('audio FourCC %s passes through byte for byte beside hvc1 video', async (label, make, apiAudio) => {
     const clip = make();
@@ -337,14 +338,9 @@ describe('Enhanced RTMP passthrough', () => {
     });
     expect(audience.ws.flv.header, label).toEqual({ hasAudio: true, hasVideo: true });
     expect(audience.ws.flv.problems()).toEqual([]);
-    // (the API's view of AC-3/E-AC-3, which have no SequenceStart, is the known gap below)
     if (apiAudio !== null) expect(await apiStream(name)).toMatchObject({ video: { codec: 'H.265' }, audio: apiAudio });
   });
 
-  // Known gap (needs server/hub/live-stream.ts): the hub learns the audio codec only from a sequence
-  // header (classifyAudio → config), and E-RTMP AC-3/E-AC-3 (like legacy MP3) never send one, so
-  // /api/streams reports `audio: null` for them although every frame names its FourCC.
-  // Flip to it() once the hub records the codec of coded frames too.
   it('legacy FLV codecs (VP6 video; MP3, Speex, G.711, Nellymoser audio) pass through byte for byte and are named in the API', async () => {
     const name = 'live/legacy';
     // Legacy tag bodies: frame type << 4 | codec id 4 (VP6), then a 1-byte adjustment and opaque data.
@@ -377,7 +373,7 @@ describe('Enhanced RTMP passthrough', () => {
     const audio = clip.packets.map((p) => ({ type: 8 as const, timestamp: p.timestamp, payload: exAudioBody(AudioPacketType.CodedFrames, 'ac-3', p.data) }));
     await publisher.send([videoSequenceStart(hevc), ...interleave(videoFrameMessages(hevc), audio).filter((m) => m.timestamp < SPLIT_MS)]);
     await waitFor('ready', () => gw.hub.get(name)?.ready);
-    expect((await apiStream(name))?.audio).toMatchObject({ codec: 'AC-3' });
+    expect((await apiStream(name))?.audio).toMatchObject({ codec: 'AC-3', sampleRate: 48000, channels: 2 });
   });
 
   // The hub caches a multitrack SequenceStart per track, so a late viewer gets every track's configuration.
@@ -390,7 +386,7 @@ describe('Enhanced RTMP passthrough', () => {
     };
     await publisher.send([videoSequenceStart(av1), track1Start, ...videoFrameMessages(av1).filter((m) => m.timestamp < SPLIT_MS)]);
     await waitFor('ready', () => gw.hub.get(name)?.ready);
-    const late = wsViewer(gw.wsUrl(`/${name}.flv`));
+    const late = wsViewer(gw.wsUrl(`/${name}.flv?untouched=1`));
     viewers.push(late);
     await waitFor('late viewer got the GOP', () => late.flv.videoFrames().length >= 15);
     expect(late.flv.tags.some((tag) => tag.payload.equals(track1Start.payload))).toBe(true);

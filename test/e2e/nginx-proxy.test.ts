@@ -1,44 +1,14 @@
 // Issue: the gateway behind a real nginx, configured with the shipped
 // deploy/nginx.conf (ports substituted): HTTP-FLV, WS-FLV, the API and the
 // client address from X-Forwarded-For, all under the /live-gateway/ prefix.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshotPath } from '../support/browser.js';
 import { publish, testSource, type Proc } from '../support/ffmpeg.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
-import { freePort, startNginx, type Nginx } from '../support/nginx.js';
+import { startProxy, type Nginx } from '../support/nginx.js';
 import { httpViewer, wsViewer } from '../support/viewers.js';
 import { waitFor } from '../support/wait.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** The shipped site config with the test's ports in place of 80 and 8000. */
-export function deployedSite(listenPort: number, gatewayPort: number): string {
-  const site = readFileSync(path.join(root, 'deploy/nginx.conf'), 'utf8');
-  const out = site.replace(/listen 80;/, `listen 127.0.0.1:${listenPort};`).replace(/server 127\.0\.0\.1:8000;/, `server 127.0.0.1:${gatewayPort};`);
-  if (!out.includes(`server 127.0.0.1:${gatewayPort};`) || !out.includes(`listen 127.0.0.1:${listenPort};`)) throw new Error('deploy/nginx.conf no longer has the expected listen/upstream lines');
-  return out;
-}
-
-export async function startProxy(gatewayHttpPort: number): Promise<{ nginx: Nginx; base: string }> {
-  const port = await freePort();
-  const nginx = await startNginx(
-    `http {
-  access_log off;
-  client_body_temp_path temp/body;
-  proxy_temp_path temp/proxy;
-  fastcgi_temp_path temp/fastcgi;
-  uwsgi_temp_path temp/uwsgi;
-  scgi_temp_path temp/scgi;
-  ${deployedSite(port, gatewayHttpPort)}
-}`,
-    port,
-  );
-  return { nginx, base: `127.0.0.1:${port}/live-gateway` };
-}
 
 describe('behind nginx with the shipped config', () => {
   let gw: TestGateway;

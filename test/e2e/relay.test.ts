@@ -53,6 +53,15 @@ describe('relays against nginx-rtmp', () => {
       }, 30_000, 500);
       expect(r.streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264', width: 1280, height: 720 });
       expect(r.streams.find((s) => s.codec_type === 'audio')).toMatchObject({ codec_name: 'aac' });
+      // the relay is counted as a relay, not as an RTMP viewer, in the API and in the metrics
+      const api = (await (await fetch(gw.httpUrl('/api/streams/live/pushed'))).json()) as {
+        viewers: { rtmp: number; total: number };
+        relays: number;
+      };
+      expect(api).toMatchObject({ viewers: { rtmp: 0, total: 0 }, relays: 1 });
+      const metrics = (await (await fetch(gw.httpUrl('/metrics'))).text()).split('\n');
+      expect(metrics).toContain('gateway_push_relays 1');
+      expect(metrics).toContain('gateway_viewers{protocol="rtmp"} 0');
     } finally {
       await gw.close();
     }

@@ -33,6 +33,8 @@ describe('RTMPS', () => {
     procs.push(p);
     await waitFor('RTMPS stream ready', () => gw.hub.get('live/secure')?.ready === true);
     expect(gw.hub.get('live/secure')!.video).toMatchObject({ codec: 'H.264', width: 1280, height: 720 });
+    const api = (await (await fetch(gw.httpUrl('/api/streams/live/secure'))).json()) as { publisher: { protocol: string } };
+    expect(api.publisher.protocol).toBe('rtmps');
     const v = wsViewer(gw.wsUrl('/live/secure.flv'));
     await waitFor('WS viewer of the RTMPS stream', () => v.flv.videoFrames().length > 10);
     expect(v.flv.problems()).toEqual([]);

@@ -90,8 +90,7 @@ async function expectAdvancing(tp: TestPage): Promise<{ first: PlayerStats; seco
       return last !== null && last.decodedFrames > first.decodedFrames + 10 && last.currentTime > first.currentTime + 0.3
         ? last : undefined;
     }, WAIT_MS, POLL_MS);
-    expect(second.decodedFrames).toBeGreaterThan(first.decodedFrames);
-    expect(second.currentTime).toBeGreaterThan(first.currentTime);
+    // The wait above is the assertion: it fails, with the player's state, unless both advance.
     return { first, second };
   } catch (err) {
     throw new Error(`${(err as Error).message}: ${describeState(tp, last)}`);
@@ -195,9 +194,8 @@ describe('the demo page in Chromium', () => {
       (await status.getAttribute('data-state')) === 'offline' && /publisher stopped/i.test((await status.textContent()) ?? ''),
     WAIT_MS, POLL_MS);
     expect((await stats(page))!.state).toBe('offline');
-    if (gw.hub.streams.size === 0) {
-      await page.getByTestId('stream-empty').waitFor({ state: 'visible', timeout: WAIT_MS });
-    }
+    // The empty-list message shows exactly when no other stream is live.
+    await page.getByTestId('stream-empty').waitFor({ state: gw.hub.streams.size === 0 ? 'visible' : 'hidden', timeout: WAIT_MS });
 
     // Republish: the item comes back and playback resumes without any click.
     await publishAndWait(name);

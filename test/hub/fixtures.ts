@@ -11,6 +11,7 @@ import { silentLogger } from '../../server/log.js';
 import { AV1_RECORD_320X240, AVC_RECORD_320X240, HEVC_RECORD_720P } from '../media/fixtures.js';
 
 export { AV1_RECORD_320X240, AVC_RECORD_320X240, HEVC_RECORD_720P };
+export { AC3_FRAME_48K_51, VP9_KEYFRAME_320X180, VPCC_320X180 } from '../media/fixtures.js';
 
 /** Joins annotated hex fragments into a Buffer; whitespace and `|` are cosmetic. */
 export function hex(...parts: string[]): Buffer {

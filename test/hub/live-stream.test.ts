@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   AAC_SEQ_44100,
   AAC_SEQ_48000,
+  AC3_FRAME_48K_51,
   AVC_SEQ_320X240,
   AVC_SEQ_OTHER,
   FakePublisher,
@@ -15,6 +16,8 @@ import {
   hex,
   makeStream,
   startAv,
+  VP9_KEYFRAME_320X180,
+  VPCC_320X180,
 } from './fixtures.js';
 
 const BEGIN_AV = 'begin(audio=true,video=true)';
@@ -193,6 +196,16 @@ describe('LiveStream join sequence', () => {
 
 describe('LiveStream codecs', () => {
   const fourcc = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
+
+  it('reports VP9 size from its first keyframe and AC-3 rate and channels from its frames', () => {
+    const { stream } = makeStream();
+    stream.push(9, 0, Buffer.concat([hex('90', fourcc('vp09')), VPCC_320X180]));
+    expect(stream.video).toMatchObject({ codec: 'VP9', profile: '0', level: 1.1, width: 0, height: 0 });
+    stream.push(9, 0, Buffer.concat([hex('91', fourcc('vp09')), VP9_KEYFRAME_320X180]));
+    stream.push(8, 10, Buffer.concat([hex('91', fourcc('ac-3')), AC3_FRAME_48K_51]));
+    expect(stream.video).toMatchObject({ codec: 'VP9', profile: '0', level: 1.1, width: 320, height: 180 });
+    expect(stream.audio).toMatchObject({ codec: 'AC-3', sampleRate: 48000, channels: 6 });
+  });
 
   it('keeps Enhanced RTMP hvc1 and Opus sequence headers and starts viewers on an enhanced keyframe', () => {
     const { stream } = makeStream();

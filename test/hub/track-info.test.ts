@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyAudio, classifyVideo } from '../../server/hub/track-info.js';
-import { AAC_SEQ_44100, AV1_RECORD_320X240, AVC_SEQ_320X240, HEVC_RECORD_720P, avcInter, avcKey, hex } from './fixtures.js';
+import { AAC_SEQ_44100, AC3_FRAME_48K_51, AV1_RECORD_320X240, VP9_KEYFRAME_320X180, VPCC_320X180, AVC_SEQ_320X240, HEVC_RECORD_720P, avcInter, avcKey, hex } from './fixtures.js';
 
 const fourcc = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 
@@ -115,5 +115,29 @@ describe('classifyAudio', () => {
     );
     expect(classifyAudio(Buffer.concat([hex('90', fourcc('Opus')), opusHead])).config?.codec).toBe('Opus');
     expect(classifyAudio(hex('91', fourcc('Opus'), 'fc ff fe')).config).toBeUndefined();
+  });
+
+  it('reads the rate and channels of E-RTMP ac-3 CodedFrames, which come without a SequenceStart, from the syncframe', () => {
+    expect(classifyAudio(Buffer.concat([hex('91', fourcc('ac-3')), AC3_FRAME_48K_51])).seen).toEqual({
+      codec: 'AC-3', sampleRate: 48000, channels: 6, codecString: 'ac-3',
+    });
+    expect(classifyAudio(hex('91', fourcc('ac-3'), '0b77')).seen).toMatchObject({ codec: 'AC-3', sampleRate: 0 }); // cut short
+  });
+
+  it('reads an ac-3 or ec-3 SequenceStart as a dac3 or dec3 body', () => {
+    expect(classifyAudio(hex('90', fourcc('ac-3'), '103de0')).config).toMatchObject({ codec: 'AC-3', sampleRate: 48000, channels: 6 });
+    expect(classifyAudio(hex('90', fourcc('ec-3'), '0600 60 04 00')).config).toMatchObject({ codec: 'E-AC-3', sampleRate: 44100, channels: 2 });
+  });
+});
+
+describe('classifyVideo, VP9', () => {
+  it('reads profile and level from a vp09 SequenceStart and the size from a vp09 keyframe', () => {
+    expect(classifyVideo(Buffer.concat([hex('90', fourcc('vp09')), VPCC_320X180])).config).toMatchObject({
+      codec: 'VP9', profile: '0', level: 1.1, width: 0, height: 0,
+    });
+    expect(classifyVideo(Buffer.concat([hex('91', fourcc('vp09')), VP9_KEYFRAME_320X180]))).toEqual({
+      coded: true, keyframe: true, codecName: 'VP9', frameSize: { width: 320, height: 180 },
+    });
+    expect(classifyVideo(hex('a1', fourcc('vp09'), '86 0000'))).toEqual({ coded: true, keyframe: false, codecName: 'VP9' });
   });
 });

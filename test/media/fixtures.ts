@@ -116,3 +116,28 @@ export const ASC_HE_AAC_EXPLICIT = hex('2b11 8800');
 export const ASC_HE_AAC_V2_EXPLICIT = hex('eb09 8800');
 // Backward-compatible HE-AAC: LC 24000 stereo, then sync 0x2b7, AOT 5, sbrPresentFlag 1, index 3 (48000).
 export const ASC_HE_AAC_IMPLICIT = hex('1310 56e598');
+
+// ---- VP9 and AC-3 (ffmpeg 5.1 with libvpx-vp9 and its ac3 encoder, MP4 muxer for vpcC) ----
+
+export const VPCC_320X180 = hex(
+  '01 000000', // FullBox: version 1, flags 0
+  '00 | 0b', // profile 0, level 11 (1.1)
+  '82', // bitDepth 8 (4 bits) | chromaSubsampling 1 (4:2:0 colocated, 3 bits) | videoFullRangeFlag 0
+  '02 02 02', // colourPrimaries, transferCharacteristics, matrixCoefficients: 2 (unspecified)
+  '0000', // codecIntializationDataSize 0
+);
+
+export const VP9_KEYFRAME_320X180 = hex(
+  '82', // frame_marker 2 | profile 0 (low, high bit) | show_existing_frame 0 | frame_type 0 (key) | show_frame 1 | error_resilient 0
+  '49 83 42', // frame_sync_code
+  '00 13 f0 0b 36', // color_space 0, color_range 0 | frame_width_minus_1 319 | frame_height_minus_1 179 | …
+  '04 38 24 1c 18 4a 00',
+);
+
+/** An AC-3 syncframe start as ffmpeg 5.1 encodes 48 kHz 5.1. */
+export const AC3_FRAME_48K_51 = hex(
+  '0b77 | b50b', // syncword | crc1
+  '1e', // fscod 0 (48 kHz) | frmsizecod 30
+  '40', // bsid 8 | bsmod 0
+  'eb f8 40 3e', // acmod 7 (3/2), cmixlev, surmixlev, lfeon 1 | …
+);

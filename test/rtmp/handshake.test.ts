@@ -149,9 +149,9 @@ describe('ServerHandshake — simple (RTMP 1.0 §5.2)', () => {
 });
 
 describe('version byte', () => {
-  for (const v of [0, 6, 0xff, 8, 0x47, 0x16]) {
-    it(`refuses C0 = ${v} with a ProtocolError on the first byte`, () => {
-      const hs = new ServerHandshake();
+  for (const v of [0, 6, 0xff, 8, 9, 0x47, 0x16]) {
+    it(`refuses C0 = ${v} with a ProtocolError on the first byte (RTMPE turned off)`, () => {
+      const hs = new ServerHandshake({ rtmpe: false });
       let err: unknown;
       try {
         hs.push(Buffer.from([v]));
@@ -160,7 +160,8 @@ describe('version byte', () => {
       }
       expect(err).toBeInstanceOf(ProtocolError);
       expect((err as ProtocolError).code).toBe('handshake');
-      if (v === 6 || v === 8) expect((err as Error).message).toMatch(/RTMPE/);
+      if (v === 6 || v === 8) expect((err as Error).message).toMatch(/RTMPE .*turned off \(--rtmpe false\)/);
+      if (v === 9) expect((err as Error).message).toMatch(/type 9 .*not supported/);
       if (v === 0 || v === 0xff) expect((err as Error).message).toMatch(/only 3 is accepted/);
     });
   }

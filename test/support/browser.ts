@@ -32,6 +32,8 @@ export interface TestBrowser {
 
 export interface OpenOptions {
   viewport?: { width: number; height: number };
+  /** JavaScript run before the page's own scripts (in every document the page loads). */
+  initScript?: string;
 }
 
 export interface TestPage {
@@ -75,6 +77,7 @@ export async function launchBrowser(): Promise<TestBrowser> {
         if (msg.type() === 'error' || msg.type() === 'warning') consoleLines.push(`${msg.type()}: ${msg.text()}`);
       });
       if (opts.viewport) await page.setViewportSize(opts.viewport);
+      if (opts.initScript) await page.addInitScript(opts.initScript);
       await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
       return {
         page,

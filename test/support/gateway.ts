@@ -1,9 +1,9 @@
 // An in-process gateway on loopback with OS-chosen ports, for integration tests.
 import type { Config } from '../../server/config.js';
-import { startGateway, type Gateway } from '../../server/gateway.js';
+import { startGateway, type StandaloneGateway } from '../../server/gateway.js';
 import { silentLogger, type Logger } from '../../server/log.js';
 
-export interface TestGateway extends Gateway {
+export interface TestGateway extends StandaloneGateway {
   rtmpUrl(name: string): string;
   httpUrl(path: string): string;
   wsUrl(path: string): string;

@@ -1,10 +1,11 @@
 // A real nginx for tests, started on loopback ports from a config written to a
 // temporary prefix. Used as an RTMP peer (libnginx-mod-rtmp) and as a reverse proxy.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
 export const RTMP_MODULE = ['/usr/lib/nginx/modules/ngx_rtmp_module.so', '/usr/share/nginx/modules/ngx_rtmp_module.so'].find(
@@ -72,4 +73,34 @@ ${body}
       }
     },
   };
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The shipped site config with the test's ports in place of 80 and 8000, and the HLS cache under nginx's prefix. */
+export function deployedSite(listenPort: number, gatewayPort: number): string {
+  const site = readFileSync(path.join(root, 'deploy/nginx.conf'), 'utf8');
+  const out = site
+    .replace(/listen 80;/, `listen 127.0.0.1:${listenPort};`)
+    .replace(/server 127\.0\.0\.1:8000;/, `server 127.0.0.1:${gatewayPort};`)
+    .replace(/proxy_cache_path \/var\/cache\/nginx\//, 'proxy_cache_path temp/');
+  if (!out.includes(`server 127.0.0.1:${gatewayPort};`) || !out.includes(`listen 127.0.0.1:${listenPort};`)) throw new Error('deploy/nginx.conf no longer has the expected listen/upstream lines');
+  return out;
+}
+
+export async function startProxy(gatewayHttpPort: number): Promise<{ nginx: Nginx; base: string }> {
+  const port = await freePort();
+  const nginx = await startNginx(
+    `http {
+  access_log off;
+  client_body_temp_path temp/body;
+  proxy_temp_path temp/proxy;
+  fastcgi_temp_path temp/fastcgi;
+  uwsgi_temp_path temp/uwsgi;
+  scgi_temp_path temp/scgi;
+  ${deployedSite(port, gatewayHttpPort)}
+}`,
+    port,
+  );
+  return { nginx, base: `127.0.0.1:${port}/live-gateway` };
 }

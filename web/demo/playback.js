@@ -44,7 +44,7 @@
     els.wrap.dataset.mode = rec ? 'recording' : 'live';
     els.protoGroup.hidden = rec;
     els.video.setAttribute('aria-label', rec ? 'Recorded video' : 'Live video');
-    setText(els.latencyLabel, rec ? 'Position' : (page.rewind > 0 ? 'Buffer' : 'Latency (buffer)'));
+    setText(els.latencyLabel, rec ? 'Position' : (page.rewind > 0 ? 'Buffer' : 'Buffer ahead'));
     setText(els.uptimeLabel, rec ? 'Recorded' : 'Uptime');
     var liveLabel = page.rewind > 0 ? 'Go live' : 'Jump to live edge';
     els.btnLive.setAttribute('aria-label', liveLabel);
@@ -116,7 +116,8 @@
     var rec = !!page.recording;
     // a recording keeps the native controls usable when paused or at its end
     els.veil.hidden = playing || (rec && (s.state === 'paused' || s.state === 'ended'));
-    els.veilSpinner.hidden = !SPINNER_STATES[s.state];
+    // a live 'paused' is the browser's pause that the player is undoing; a recording's is the viewer's
+    els.veilSpinner.hidden = !(SPINNER_STATES[s.state] || (s.state === 'paused' && !rec));
     setText(els.veilText, s.message || s.state);
     els.livePill.hidden = !playing || rec || page.rewind > 0;
     els.behindPill.hidden = !playing || rec || page.rewind <= 0;

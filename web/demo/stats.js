@@ -36,6 +36,7 @@
     stat('proto', 'FLV file', 'HTTP, on demand');
     var dur = st && st.duration ? st.duration : (entry ? entry.duration : 0);
     stat('latency', st ? fmtDuration(st.currentTime) + ' / ' + (dur ? fmtDuration(dur) : '—') : null);
+    stat('true-latency', null);
     stat('resolution', st && st.videoWidth ? st.videoWidth + '×' + st.videoHeight : null);
     var fps = st && st.fps && !st.paused ? st.fps.toFixed(st.fps < 10 ? 1 : 0) + ' fps' : (st && st.metadataFps ? Math.round(st.metadataFps) + ' fps' : null);
     stat('fps', fps, st && st.metadataFps ? 'source ' + Math.round(st.metadataFps) + ' fps' : '');
@@ -64,6 +65,8 @@
     var live = st && (st.state === 'playing' || st.state === 'buffering');
     stat('latency', live ? st.bufferedAhead.toFixed(2) + ' s' : null,
       live && rewinding ? fmtBehind(A.behindNow()) + ' behind live' : (live && st.playbackRate !== 1 ? 'catching up ×' + st.playbackRate : ''));
+    var trueLatency = live && st.trueLatency != null ? st.trueLatency : null;
+    stat('true-latency', trueLatency != null ? trueLatency.toFixed(2) + ' s' : null, trueLatency != null ? 'gateway → screen' : '');
     stat('resolution', st && st.videoWidth ? st.videoWidth + '×' + st.videoHeight : (info && info.video && info.video.width ? info.video.width + '×' + info.video.height : null));
     var declared = info && info.video && info.video.fps ? Math.round(info.video.fps) : (st && st.metadataFps ? Math.round(st.metadataFps) : null);
     var fps = live && st.fps ? st.fps.toFixed(st.fps < 10 ? 1 : 0) + ' fps' : null;
@@ -93,8 +96,9 @@
     els.hudLatency.hidden = !showHud || rewinding;
     els.hudRes.hidden = !showHud || !st.videoHeight;
     if (showHud) {
-      setText(els.hudLatency, st.bufferedAhead.toFixed(2) + ' s');
-      els.hudLatency.classList.toggle('warn', st.bufferedAhead > 1);
+      var hudValue = st.trueLatency != null ? st.trueLatency : st.bufferedAhead;
+      setText(els.hudLatency, hudValue.toFixed(2) + ' s');
+      els.hudLatency.classList.toggle('warn', hudValue > 1);
       if (st.videoHeight) setText(els.hudRes, st.videoHeight + 'p' + (st.fps ? Math.round(st.fps) : ''));
     }
     if (rewinding) {

@@ -1,0 +1,172 @@
+// One mpegts.js connection bound to a video element: what the live and the recording player
+// share. It prepares the element (inline, autoplay, and what Apple's ManagedMediaSource needs),
+// delivers mpegts.js events one microtask later and only while the connection is current, and
+// tears everything down in an order that tolerates half-torn-down players.
+import { mseClass, onlyManagedMediaSource } from './codecs.js';
+import type {
+  MpegtsConfig, MpegtsErrorInfo, MpegtsFeatures, MpegtsLib, MpegtsMediaDataSource, MpegtsMediaInfo, MpegtsPlayer,
+  MpegtsStatistics,
+} from './mpegts-api.js';
+
+export interface ConnectionHandlers {
+  error(type: string, detail: string, info: MpegtsErrorInfo): void;
+  /** the HTTP response ended or the WebSocket closed */
+  ended?(): void;
+  mediaInfo?(info: MpegtsMediaInfo): void;
+  statistics?(info: MpegtsStatistics): void;
+  /** FLV script data tags (e.g. the gateway's timeline cue) */
+  scriptData?(data: unknown): void;
+}
+
+const featureCache = new WeakMap<MpegtsLib, MpegtsFeatures | null>();
+
+/** mpegts.js's feature list (cached per library; null when it cannot tell). */
+export function libraryFeatures(lib: MpegtsLib): MpegtsFeatures | null {
+  if (!featureCache.has(lib)) {
+    let f: MpegtsFeatures | null = null;
+    try {
+      f = lib.getFeatureList();
+    } catch {
+      f = null;
+    }
+    featureCache.set(lib, f);
+  }
+  return featureCache.get(lib) ?? null;
+}
+
+/** No Media Source Extensions, or none that take H.264: nothing can play here. */
+export function msePlaybackMissing(lib: MpegtsLib): boolean {
+  const features = libraryFeatures(lib);
+  return !mseClass() || (!!features && !features.msePlayback);
+}
+
+/** mpegts.js for one player: loaded on first use, then kept. */
+export class LibrarySlot {
+  #lib: MpegtsLib | null = null;
+
+  constructor(private readonly load: () => Promise<MpegtsLib>) {}
+
+  /** The library when loaded; else null, and it starts loading (then `ready` or `failed` runs). */
+  get(ready: () => void, failed: (err: unknown) => void): MpegtsLib | null {
+    if (this.#lib) return this.#lib;
+    this.load().then((lib) => {
+      this.#lib = lib;
+      ready();
+    }, failed);
+    return null;
+  }
+}
+
+/**
+ * Inline muted-capable autoplay, as phones need. Where only ManagedMediaSource exists (iPhone),
+ * the media source opens only with remote playback (AirPlay) disabled.
+ */
+export function prepareElement(video: HTMLVideoElement): void {
+  video.playsInline = true;
+  video.setAttribute('playsinline', '');
+  video.autoplay = true;
+  if (onlyManagedMediaSource()) video.disableRemotePlayback = true;
+}
+
+/** Settings every connection gets whatever the caller passed: no MSE worker on the iPhone path. */
+export function engineConfig(config: MpegtsConfig): MpegtsConfig {
+  return onlyManagedMediaSource() ? { ...config, enableWorker: false, enableWorkerForMSE: false } : config;
+}
+
+export class Connection {
+  #player: MpegtsPlayer | null;
+  #listening = true;
+
+  /** Create the mpegts.js player (throws what mpegts.js throws) and wire its events. */
+  constructor(readonly lib: MpegtsLib, readonly video: HTMLVideoElement, source: MpegtsMediaDataSource, config: MpegtsConfig, handlers: ConnectionHandlers) {
+    const player = lib.createPlayer(source, engineConfig(config));
+    this.#player = player;
+    const E = lib.Events;
+    player.on(E.ERROR, this.#later((type: string, detail: string, info?: MpegtsErrorInfo) => handlers.error(type, detail, info ?? {})));
+    const { ended, mediaInfo, statistics } = handlers;
+    if (ended) player.on(E.LOADING_COMPLETE, this.#later(() => ended()));
+    if (mediaInfo) player.on(E.MEDIA_INFO, this.#later((mi?: MpegtsMediaInfo) => mediaInfo(mi ?? {})));
+    if (statistics) player.on(E.STATISTICS_INFO, this.#later((si?: MpegtsStatistics) => statistics(si ?? {})));
+    const { scriptData } = handlers;
+    if (scriptData && E.SCRIPTDATA_ARRIVED) player.on(E.SCRIPTDATA_ARRIVED, this.#later((d?: unknown) => scriptData(d)));
+  }
+
+  /**
+   * Handlers run in a microtask, since they may tear down the mpegts.js player, which must not
+   * happen while it is still emitting; and not at all once the connection is quiet or closed.
+   */
+  #later<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      void Promise.resolve().then(() => {
+        if (this.#listening) fn(...args);
+      });
+    };
+  }
+
+  /** Attach to the element and start loading; throws what mpegts.js throws. */
+  start(): void {
+    this.#player?.attachMediaElement(this.video);
+    this.#player?.load();
+  }
+
+  /** Events from now on are not delivered (the connection is being replaced). */
+  get listening(): boolean {
+    return this.#listening;
+  }
+
+  /** Stop listening and pause, keeping the last picture on screen until close(). */
+  quiet(): void {
+    this.#listening = false;
+    try {
+      this.#player?.pause();
+    } catch {
+      // a half-torn-down mpegts.js player throws here; there is nothing left to pause
+    }
+  }
+
+  /** Stop and free the mpegts.js player; each step may throw on a half-torn-down player. Idempotent. */
+  close(): void {
+    this.#listening = false;
+    const p = this.#player;
+    this.#player = null;
+    if (!p) return;
+    const steps = [() => p.pause(), () => p.unload(), () => p.detachMediaElement(), () => p.destroy()];
+    for (const step of steps) {
+      try {
+        step();
+      } catch {
+        // keep going: the remaining steps still free what they can
+      }
+    }
+  }
+}
+
+export type PlayOutcome = 'played' | 'muted' | 'blocked' | 'interrupted';
+
+function errorName(err: unknown): string {
+  return err && typeof err === 'object' && 'name' in err ? String((err as { name: unknown }).name) : '';
+}
+
+/**
+ * play(), and when the browser refuses sound without a gesture (NotAllowedError), mute and play
+ * again. `onMute` runs just before the element is muted, so the player can tell the viewer before
+ * the 'playing' event arrives. 'interrupted' is any other rejection (AbortError: a new load
+ * replaced this one), which needs nothing.
+ */
+export async function startPlayback(video: HTMLVideoElement, autoMute: boolean, onMute: () => void): Promise<PlayOutcome> {
+  try {
+    await video.play();
+    return 'played';
+  } catch (err) {
+    if (errorName(err) !== 'NotAllowedError') return 'interrupted';
+    if (!autoMute || video.muted) return 'blocked';
+  }
+  onMute();
+  video.muted = true;
+  try {
+    await video.play();
+    return 'muted';
+  } catch (err) {
+    return errorName(err) === 'NotAllowedError' ? 'blocked' : 'interrupted';
+  }
+}

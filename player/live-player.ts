@@ -1,0 +1,471 @@
+// The live player: one mpegts.js connection at a time to a gateway stream, kept alive through
+// network errors, publisher restarts, background tabs and pauses the page did not ask for. Which
+// events count in which state is the table in life-cycle.ts; this file does what each move needs.
+import { describeCodec, mseClass, streamCodecsSupported } from './codecs.js';
+import { Connection, LibrarySlot, libraryFeatures, msePlaybackMissing, prepareElement, startPlayback } from './connection.js';
+import { isConnected, nextState, type LiveEvent, type LiveState } from './life-cycle.js';
+import {
+  LIVE_DEFAULTS, LOW_LATENCY_CONFIG, type LivePlayer, type LivePlayerOptions, type LiveStats, type LiveStatus,
+  type LiveTuning, type PlayerEnvironment,
+} from './live-types.js';
+import { bufferedAhead, bufferedEnd, errorText, now, seekToLiveEdge } from './media-element.js';
+import { FrameMeter, mediaStats } from './media-stats.js';
+import type { MpegtsConfig, MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
+import { classifyError, errorDetail, errorMessage } from './mpegts-errors.js';
+import { LiveRecovery } from './live-recovery.js';
+import { bitrateFromSpeed } from './stats-sampler.js';
+import { StatusBoard, type StatusExtra } from './status-board.js';
+import { ListingCheck } from './stream-listing.js';
+import { LatencyClock, timelineStartOf } from './latency-clock.js';
+import { joinPosition } from './live-join.js';
+import { TimeSync, timeUrl, wallNow } from './time-sync.js';
+import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } from './urls.js';
+import { ProgressWatch, watchdogVerdict } from './watchdog.js';
+
+const TICK_MS = 500;
+
+/** The server sends a whole GOP at once on connect: no frame rate from that burst. */
+const STARTUP_BURST_MS = 2500;
+/**
+ * A 'waiting' shorter than this is not shown: every live-edge seek of mpegts.js causes one of
+ * about 150 ms, and a status that flickers to "Buffering…" each time says nothing useful.
+ */
+const BUFFERING_GRACE_MS = 400;
+/** A background tab that piled up this much paused buffer is disconnected until it is visible. */
+const HIDDEN_BUFFER_LIMIT_S = 20;
+
+export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOptions, env: PlayerEnvironment): LivePlayer {
+  if (!video || typeof video.play !== 'function') {
+    throw new TypeError('LiveGateway.createPlayer: first argument must be a <video> element');
+  }
+  const o: LivePlayerOptions = options ?? ({} as LivePlayerOptions);
+  const tuning: LiveTuning = { ...LIVE_DEFAULTS };
+  for (const k of Object.keys(LIVE_DEFAULTS) as (keyof LiveTuning)[]) {
+    if (o[k] !== undefined) (tuning as unknown as Record<string, unknown>)[k] = o[k];
+  }
+  const stream = normalizeStream(o.stream);
+  if (!/^[^/]+\/[^/]+$/.test(stream)) {
+    throw new TypeError('LiveGateway.createPlayer: options.stream must look like "APP/KEY"');
+  }
+  const proto = normalizeProto(o.proto) ?? 'ws';
+  const base = o.base || env.defaultBase;
+  let hasAudio = o.hasAudio;
+  let rewind = normalizeRewind(o.rewind ?? o.params?.rewind);
+  prepareElement(video);
+
+  const board = new StatusBoard<LiveState, LiveStatus>('idle', o.onStatus, (b, extra) => {
+    const st: LiveStatus = { state: b.state, message: b.message, stream, proto, url };
+    if (extra.retryInMs != null) st.retryInMs = extra.retryInMs;
+    if (b.detail) st.detail = b.detail;
+    if (soundMuted) st.soundMuted = true;
+    return st;
+  });
+  const library = new LibrarySlot(() => env.loadMpegts(o.mpegtsUrl));
+  let conn: Connection | null = null;
+  let mediaInfo: MpegtsMediaInfo | null = null;
+  let everPlayed = false;
+  let soundMuted = false;
+  // The page paused the video on purpose (pause()): not recovered, not watched, until it plays again.
+  let pausedByPage = false;
+  let bitrate = 0;
+  let connectStartedAt = 0;
+  // Rewind sessions: how much the playhead fell behind wall-clock time since the first picture.
+  let behindRef: { t: number; ct: number } | null = null;
+  let waitingTimer: ReturnType<typeof setTimeout> | undefined;
+  const meter = new FrameMeter(video);
+  const progress = new ProgressWatch();
+  const recovery = new LiveRecovery({
+    go,
+    isOffline: () => board.state === 'offline',
+    isDestroyed: () => board.state === 'destroyed',
+    connect,
+    quiet: () => conn?.quiet(),
+    hadMedia: () => !!mediaInfo || progress.bufferedEnd > 0,
+  }, tuning, new ListingCheck(apiUrl(base), stream), stream);
+  const backoff = recovery.backoff;
+  const latency = new LatencyClock();
+  const timeSync = new TimeSync(timeUrl(apiUrl(base), stream), latency);
+  // The join (live-join.ts) needs the presented-frame clock; without requestVideoFrameCallback
+  // the player starts at once and mpegts.js's chaser trims the burst as before.
+  const frameCallbacks = typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function';
+  let joining = false;
+  let joinTimer: ReturnType<typeof setInterval> | undefined;
+  /** the buffer the player starts with: the one mpegts.js's live sync aims at */
+  const joinTarget = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig }.liveSyncTargetLatency ?? 0.3;
+  let frameCallback = 0;
+  let url = streamUrl();
+
+  function streamUrl(): string {
+    const params = { ...o.params };
+    if (rewind > 0) params.rewind = String(rewind);
+    else delete params.rewind;
+    const urls = buildUrls(stream, base, params);
+    return proto === 'ws' ? urls.ws : urls.http;
+  }
+
+  const protoLabel = (): string => (proto === 'ws' ? 'WS-FLV' : 'HTTP-FLV');
+
+  function playingMessage(): string {
+    return `Playing ${stream} (${protoLabel()})` + (rewind > 0 ? ` · ${rewind} s behind live` : '') +
+      (soundMuted ? ' · the browser muted the sound: unmute to listen' : '');
+  }
+
+  function behindLive(): number {
+    if (rewind <= 0) return 0;
+    if (!behindRef) return rewind;
+    const wall = (now() - behindRef.t) / 1000;
+    const played = (video.currentTime || 0) - behindRef.ct;
+    return rewind + Math.max(0, wall - played);
+  }
+
+  /** Move by the table; false (and nothing happens) when the event does not count now. */
+  function go(event: LiveEvent, msg: string, extra?: StatusExtra): boolean {
+    const next = nextState(board.state, event);
+    if (next === null) return false;
+    board.set(next, msg, extra);
+    return true;
+  }
+
+  // ---- the connection ---------------------------------------------------------
+  function teardown(): void {
+    clearWaiting();
+    const c = conn;
+    conn = null;
+    c?.close();
+  }
+
+  function connect(): void {
+    if (board.state === 'destroyed') return;
+    recovery.clear();
+    teardown();
+    const lib = library.get(connect, (err) => {
+      if (go('library-failed', 'Could not load the player library (mpegts.js).', { detail: errorText(err) })) recovery.retrySoon();
+    });
+    if (!lib) {
+      go('load-library', 'Loading player…');
+      return;
+    }
+    const features = libraryFeatures(lib);
+    if (msePlaybackMissing(lib)) {
+      go('no-mse', 'This browser cannot play live FLV: it has no Media Source Extensions with H.264 support.');
+      return;
+    }
+    if (proto === 'http' && features && !features.networkStreamIO) {
+      go('no-mse', 'This browser cannot stream HTTP-FLV (no streaming fetch). Use WS-FLV instead.');
+      return;
+    }
+    url = streamUrl();
+    behindRef = null;
+    latency.reset();
+    timeSync.restart();
+    mediaInfo = null;
+    bitrate = 0;
+    const t = now();
+    connectStartedAt = t;
+    meter.restart(t);
+    progress.restart(t);
+
+    const config: MpegtsConfig = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig };
+    if (rewind > 0) {
+      // Behind live on purpose: the server feeds at real-time pace from the rewind window, so
+      // never chase (that would jump to the end of the buffer, then starve) and never speed up.
+      config.liveBufferLatencyChasing = false;
+      config.liveBufferLatencyChasingOnPaused = false;
+      config.liveSync = false;
+    }
+    const source = { type: 'flv' as const, isLive: true, url, cors: true, withCredentials: false,
+      ...(typeof hasAudio === 'boolean' ? { hasAudio } : {}),
+      ...(typeof o.hasVideo === 'boolean' ? { hasVideo: o.hasVideo } : {}) };
+    let c: Connection;
+    try {
+      c = new Connection(lib, video, source, config, {
+        error: onError,
+        ended: () => recovery.lost('ended', 'stream ended'),
+        mediaInfo: onMediaInfo,
+        statistics: (si) => { bitrate = bitrateFromSpeed(si.speed) ?? bitrate; },
+        scriptData: (d) => {
+          const start = timelineStartOf(d);
+          if (start !== null) latency.setTimelineStart(start);
+        },
+      });
+    } catch (e) {
+      go('start-failed', 'Could not start the player.', { detail: errorText(e) });
+      recovery.retrySoon();
+      return;
+    }
+    conn = c;
+    go('connect', `Connecting to ${stream} (${protoLabel()})` + (rewind > 0 ? `, ${rewind} s behind live` : '') + '…');
+    joining = frameCallbacks && rewind <= 0;
+    video.autoplay = !joining;
+    clearInterval(joinTimer);
+    if (joining) joinTimer = setInterval(checkJoin, 40);
+    try {
+      c.start();
+    } catch (e) {
+      onError('OtherError', 'Exception', { msg: errorText(e) });
+      return;
+    }
+    timeSync.tick();
+    if (!joining) tryPlay();
+  }
+
+  /** While joining: start playback once, near the end of the burst, when it is all in (live-join.ts). */
+  function checkJoin(): void {
+    if (!joining) return clearInterval(joinTimer);
+    if (!conn || !isConnected(board.state)) return;
+    const b = video.buffered;
+    const start = b && b.length ? b.start(b.length - 1) : 0;
+    const end = bufferedEnd(video);
+    const at = joinPosition({ start, end, liveEdge: latency.liveEdgeMediaTime(wallNow()), waitedMs: now() - connectStartedAt }, joinTarget);
+    if (at === null) return;
+    joining = false;
+    clearInterval(joinTimer);
+    video.autoplay = true;
+    try {
+      if (at > (video.currentTime || 0)) video.currentTime = at;
+    } catch {
+      // seeking can throw while the media source is closing; playing from the start is still fine
+    }
+    tryPlay();
+  }
+
+  /** Each presented frame (requestVideoFrameCallback): its true latency. */
+  function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
+    frameCallback = video.requestVideoFrameCallback(onFrame);
+    if (rewind <= 0) latency.presented(meta.mediaTime, performance.timeOrigin + meta.expectedDisplayTime);
+  }
+
+  function tryPlay(): void {
+    const c = conn;
+    void startPlayback(video, tuning.autoMute, () => { soundMuted = true; }).then((outcome) => {
+      if (c !== conn || !isConnected(board.state)) return;
+      if (outcome === 'muted' && board.state === 'playing') board.set('playing', playingMessage());
+      else if (outcome === 'blocked') go('autoplay-blocked', 'Autoplay was blocked — click to play.');
+    });
+  }
+
+  // ---- mpegts.js events -------------------------------------------------------
+  /** The codecs really cannot be decoded here (as opposed to a transient media error). */
+  function codecsUnsupported(): boolean {
+    if (!mseClass()) return true;
+    if (!mediaInfo) return false;
+    const s = streamCodecsSupported(mediaInfo);
+    return !s.videoOk || (!s.audioOk && !s.video);
+  }
+
+  function onMediaInfo(mi: MpegtsMediaInfo): void {
+    mediaInfo = mi;
+    if (!mseClass()) return;
+    // Check the codecs mpegts.js found against what MSE accepts, and say so clearly instead of
+    // looping on MSE errors.
+    const s = streamCodecsSupported(mi);
+    if (s.videoOk && s.audioOk) return;
+    if (s.videoOk && s.video && hasAudio !== false) {
+      hasAudio = false; // only the audio is the problem: reconnect without it
+      go('connect', `This browser cannot decode ${describeCodec(s.audio)} audio — playing without sound…`);
+      connect();
+      return;
+    }
+    fail('codec-unsupported', `This browser cannot decode ${s.videoOk ? describeCodec(s.audio) + ' audio' : describeCodec(s.video) + ' video'}` +
+      ` (${s.videoOk ? s.audio : s.video}).`);
+  }
+
+  function onError(type: string, det: string, info: MpegtsErrorInfo): void {
+    const kind = classifyError(conn!.lib, det, info);
+    if (kind === 'codec') {
+      fail('codec-unsupported', `This stream uses a codec the player cannot handle: ${errorMessage(info) || det}.`);
+    } else if (kind === 'mse' && codecsUnsupported()) {
+      fail('codec-unsupported', `This browser cannot decode this stream: ${errorMessage(info)}`);
+    } else if (kind === 'gone') {
+      recovery.offline('not-live', `HTTP ${info.code}`);
+    } else if (kind === 'forbidden') {
+      fail('access-denied', `Access denied (HTTP ${info.code}). The link may have expired or the signature is invalid.`, true);
+    } else {
+      recovery.lost('error', errorDetail(type, det, info));
+    }
+  }
+
+  function fail(event: LiveEvent, msg: string, retrySlowly = false): void {
+    teardown();
+    recovery.clear();
+    go(event, msg);
+    if (retrySlowly) recovery.retrySlowly();
+  }
+
+  // ---- video element events -----------------------------------------------------
+  function onPlaying(): void {
+    clearWaiting();
+    pausedByPage = false;
+    if (!isConnected(board.state)) return;
+    everPlayed = true;
+    backoff.reset();
+    if (rewind > 0 && !behindRef) behindRef = { t: now(), ct: video.currentTime || 0 };
+    go('playing', playingMessage());
+  }
+
+  function clearWaiting(): void {
+    if (waitingTimer !== undefined) clearTimeout(waitingTimer);
+    waitingTimer = undefined;
+  }
+
+  function onWaiting(): void {
+    clearWaiting();
+    waitingTimer = setTimeout(() => {
+      waitingTimer = undefined;
+      if (video.readyState < 3 && !video.paused) go('waiting', 'Buffering…');
+    }, BUFFERING_GRACE_MS);
+  }
+
+  /** Any pause while connected is the browser's (autoplay policy, audio interruption, power saving). */
+  /**
+   * Any pause but the page's own (pause()) is the browser's: autoplay policy, audio interruption,
+   * power saving. It is shown and undone. (The viewer's gesture cannot tell them apart: automation
+   * tools and some engines pause under a gesture too.)
+   */
+  function onPause(): void {
+    if (!isConnected(board.state) || !video.paused || video.ended || pausedByPage) return;
+    // Background tabs: browsers pause video there on purpose; catch up when visible again.
+    if (document.hidden) return;
+    if (go('engine-paused', 'The browser paused the video — resuming…')) tryPlay();
+  }
+
+  function onVolumeChange(): void {
+    if (!soundMuted || video.muted) return;
+    soundMuted = false; // the viewer turned the sound back on
+    if (board.state === 'playing') board.set('playing', playingMessage());
+  }
+
+  function onVideoError(): void {
+    const err = video.error;
+    if (!err || !isConnected(board.state) || err.code === 1) return; // 1: aborted by a new load
+    const text = err.message ? ` (${err.message})` : '';
+    // Say "cannot decode" only when the codecs really are unsupported: a media error right after a
+    // seek (WebKit's "Failed to push buffer") plays fine on a fresh connection.
+    if (codecsUnsupported()) fail('codec-unsupported', `This browser cannot decode this stream${text}.`);
+    else recovery.lost('error', `media error ${err.code}${text}${everPlayed ? '' : ' before the first picture'}`);
+  }
+
+  function onClickWhenBlocked(): void {
+    if (board.state !== 'blocked') return;
+    video.muted = true;
+    tryPlay();
+  }
+
+  function onVisibility(): void {
+    if (document.hidden) return;
+    if (board.state === 'suspended') connect();
+    else jumpToLive();
+  }
+
+  function setRewind(seconds: number | string): void {
+    if (board.state === 'destroyed') return;
+    rewind = normalizeRewind(seconds);
+    url = streamUrl();
+    backoff.reset();
+    connect();
+  }
+
+  function jumpToLive(): boolean {
+    if (!conn || !isConnected(board.state)) return false;
+    const resume = video.paused && board.state !== 'blocked' && !pausedByPage;
+    if (rewind > 0) {
+      // The end of the buffer is not live while rewinding (use goLive()).
+      if (resume && board.state !== 'connecting') tryPlay();
+      return false;
+    }
+    if (!video.buffered?.length) return false;
+    const jumped = seekToLiveEdge(video, tuning.liveEdgeMargin);
+    if (resume) tryPlay();
+    return jumped;
+  }
+
+  // ---- housekeeping every 500 ms: stats, watchdog, background tabs -------------
+  function tick(): void {
+    const t = now();
+    meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
+    if (!conn || !isConnected(board.state)) return;
+    timeSync.tick();
+    checkJoin();
+    if (!frameCallbacks && !video.paused && rewind <= 0) latency.presented(video.currentTime || 0, wallNow());
+    progress.observe(t, bufferedEnd(video), video.currentTime);
+    const hidden = document.hidden;
+    const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, pausedByPage, hidden }, tuning);
+    if (verdict === 'no-media') return recovery.lost('stall', `no media after ${Math.round(tuning.connectTimeoutMs / 1000)} s`);
+    if (verdict === 'stalled') return recovery.lost('stall', `no data for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
+    if (verdict === 'frozen') return recovery.lost('stall', `the picture stood still for ${Math.round(tuning.stallTimeoutMs / 1000)} s`);
+    if (board.state === 'buffering' && !video.paused && bufferedAhead(video) > 0.1 && video.readyState >= 3) {
+      go('data-resumed', playingMessage());
+    }
+    if (board.state === 'paused' && video.paused && !hidden) tryPlay(); // still paused: keep asking
+    // Paused in a background tab: the buffer only grows. Reconnect when the tab is visible again.
+    if (hidden && video.paused && bufferedAhead(video) > HIDDEN_BUFFER_LIMIT_S) {
+      teardown();
+      go('hidden-overflow', 'Paused in the background — resumes when the tab is visible.');
+    }
+  }
+
+  const listeners: [string, () => void][] = [
+    ['playing', onPlaying], ['waiting', onWaiting], ['pause', onPause], ['volumechange', onVolumeChange],
+    ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', checkJoin],
+  ];
+  for (const [type, fn] of listeners) video.addEventListener(type, fn);
+  document.addEventListener('visibilitychange', onVisibility);
+  if (frameCallbacks) frameCallback = video.requestVideoFrameCallback(onFrame);
+  const tickTimer = setInterval(tick, TICK_MS);
+  connect();
+
+  return {
+    kind: 'live',
+    destroy(): void {
+      if (board.state === 'destroyed') return;
+      recovery.clear();
+      clearInterval(tickTimer);
+      clearInterval(joinTimer);
+      timeSync.cancel();
+      if (frameCallbacks) video.cancelVideoFrameCallback(frameCallback);
+      teardown();
+      for (const [type, fn] of listeners) video.removeEventListener(type, fn);
+      document.removeEventListener('visibilitychange', onVisibility);
+      go('destroy', 'Stopped');
+      board.silence();
+    },
+    stats(): LiveStats {
+      const ahead = conn ? bufferedAhead(video) : 0;
+      return {
+        ...mediaStats(video, meter, mediaInfo),
+        state: board.state, message: board.message, detail: board.detail, stream, proto, url,
+        bufferedAhead: ahead,
+        latency: ahead,
+        trueLatency: conn && rewind <= 0 && latency.latest !== null ? Math.round(latency.latest * 1000) / 1000 : null,
+        bitrate: conn ? bitrate : 0,
+        soundMuted,
+        reconnects: recovery.reconnects,
+        retryInMs: recovery.retryInMs(),
+        rewind,
+        behindLive: Math.round(behindLive() * 10) / 10,
+      };
+    },
+    reconnect(): void {
+      if (board.state === 'destroyed') return;
+      backoff.reset();
+      connect();
+    },
+    jumpToLive,
+    setRewind,
+    pause(): void {
+      pausedByPage = true;
+      video.pause();
+    },
+    play(): void {
+      pausedByPage = false;
+      if (isConnected(board.state)) tryPlay();
+    },
+    goLive: () => setRewind(0),
+    get rewind() { return rewind; },
+    get state() { return board.state; },
+    get stream() { return stream; },
+    get proto() { return proto; },
+    get url() { return url; },
+    get video() { return video; },
+  };
+}

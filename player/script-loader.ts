@@ -1,0 +1,41 @@
+// The classic scripts' way to get mpegts.js: window.mpegts if the page has it, else a <script>
+// for vendor/mpegts.js next to player.js (the gateway serves it from its own node_modules).
+import { quietLogging, type MpegtsLib } from './mpegts-api.js';
+
+/** Where the running classic script came from (player.js or recording-player.js). */
+export function currentScriptUrl(): string {
+  const cs = document.currentScript as HTMLScriptElement | null;
+  if (cs?.src) return cs.src;
+  const scripts = document.getElementsByTagName('script');
+  for (let i = scripts.length - 1; i >= 0; i--) {
+    const src = scripts[i]!.src;
+    if (/(^|\/)(recording-)?player\.js(\?|#|$)/.test(src)) return src;
+  }
+  return location.href;
+}
+
+const pending = new Map<string, Promise<MpegtsLib>>();
+
+export function scriptLoader(defaultUrl: string): (url?: string) => Promise<MpegtsLib> {
+  return (url) => {
+    const g = globalThis as { mpegts?: MpegtsLib };
+    if (g.mpegts) return Promise.resolve(quietLogging(g.mpegts));
+    const src = url || defaultUrl;
+    let p = pending.get(src);
+    if (!p) {
+      p = new Promise<MpegtsLib>((resolve, reject) => {
+        const s = document.createElement('script');
+        s.src = src;
+        s.async = true;
+        s.onload = () => (g.mpegts ? resolve(quietLogging(g.mpegts)) : reject(new Error('mpegts.js loaded but window.mpegts is missing')));
+        s.onerror = () => {
+          pending.delete(src);
+          reject(new Error(`Could not load ${s.src}`));
+        };
+        (document.head || document.documentElement).appendChild(s);
+      });
+      pending.set(src, p);
+    }
+    return p;
+  };
+}
