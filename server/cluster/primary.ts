@@ -47,8 +47,9 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
   let nextCollect = 1;
   const collecting = new Map<number, { want: number; got: unknown[]; done: (v: unknown[]) => void }>();
 
+  const table = (): ToWorker => ({ gw: 'table', owners: [...owners].map(([n, w]) => [n, w.url]) });
   const broadcast = (): void => {
-    const msg: ToWorker = { gw: 'table', owners: [...owners].map(([n, w]) => [n, w.url]) };
+    const msg = table();
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
   };
 
@@ -56,7 +57,6 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     const w = cluster.fork({ [WORKER_ENV]: '1', RTMP_GATEWAY_CLUSTER_SECRET: secret });
     states.set(w.id, { url: null, streams: [], pulls: [], seen: Date.now() });
     w.on('message', (msg: unknown) => onMessage(w, msg as ToPrimary));
-    w.on('online', () => broadcast());
   };
 
   /** Ask every worker; resolves once all have answered, or with the answers that came within COLLECT_MS. */
@@ -83,6 +83,9 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     if (typeof m !== 'object' || m === null || typeof m.gw !== 'string') return;
     const state = states.get(w.id);
     switch (m.gw) {
+      case 'hello':
+        if (w.isConnected()) w.send(table());
+        return;
       case 'claim': {
         const cur = owners.get(m.name);
         if (cur !== undefined && cur.url !== m.url && !m.takeover) return reply(w, m.id, { ok: false, owner: `worker ${cur.worker}` });
