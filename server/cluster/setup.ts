@@ -33,7 +33,7 @@ export interface ClusterHooks {
   streams(): Promise<unknown[] | null>;
   /** every worker's metrics aggregated (workers only; null: use this process's own) */
   metrics(): Promise<string | null>;
-  /** kick the publisher of `name` on whichever worker holds it; false when none does */
+  /** kick the publisher of `name` on whichever worker or node holds it; false when no other one does */
   kick(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -49,6 +49,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
   let node: ClusterNode | null = null;
   let internal: http.Server | null = null;
   let workers: WorkerRegistry | null = null;
+  let redisRegistry: RedisRegistry | null = null;
   let wrapped: RequestListener | null = null;
   const answerPrimary = (msg: unknown): void => {
     const m = msg as ToWorker;
@@ -106,7 +107,14 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         process.on('message', answerPrimary);
       } else {
         const self = config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`;
-        const redis = new RedisRegistry({ url: config['cluster-redis'], self, ttlMs: config['cluster-ttl-ms'], log });
+        const redis = new RedisRegistry({
+          url: config['cluster-redis'], self, ttlMs: config['cluster-ttl-ms'], log,
+          onKick: (name) => {
+            const stream = hub.get(name);
+            if (stream !== undefined && !isClusterCopy(stream)) stream.publisher?.kick('kicked through the API on another node');
+          },
+        });
+        redisRegistry = redis;
         redis.start();
         registry = redis;
         peer = self;
@@ -158,6 +166,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
       return ((await workers.ask({ gw: 'metrics' })) as string | null | undefined) ?? null;
     },
     async kick(name) {
+      if (redisRegistry !== null) return redisRegistry.kick(name);
       if (workers === null) return false;
       return (await workers.ask({ gw: 'kick', name })) === true;
     },
