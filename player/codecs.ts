@@ -160,6 +160,24 @@ export function streamCodecsSupported(mi: MpegtsMediaInfo): { videoOk: boolean; 
   return { videoOk, audioOk, video, audio };
 }
 
+export interface StreamCodecVerdict {
+  /** 'drop-audio': the picture plays but the sound cannot; 'unsupported': nothing useful plays */
+  verdict: 'ok' | 'drop-audio' | 'unsupported';
+  /** what to tell the viewer when it is not 'ok' */
+  message: string;
+}
+
+/** Can the codecs mpegts.js found in a stream be played here, and what to say if not. */
+export function judgeStreamCodecs(mi: MpegtsMediaInfo): StreamCodecVerdict {
+  const s = streamCodecsSupported(mi);
+  if (s.videoOk && s.audioOk) return { verdict: 'ok', message: '' };
+  if (s.videoOk && s.video) {
+    return { verdict: 'drop-audio', message: `This browser cannot decode ${describeCodec(s.audio)} audio (${s.audio}).` };
+  }
+  const what = s.videoOk ? `${describeCodec(s.audio)} audio (${s.audio})` : `${describeCodec(s.video)} video (${s.video})`;
+  return { verdict: 'unsupported', message: `This browser cannot decode ${what}.` };
+}
+
 const AVC_PROFILE_NAMES: Record<number, string> = {
   66: 'Baseline', 77: 'Main', 88: 'Extended', 100: 'High', 110: 'High 10', 122: 'High 4:2:2', 244: 'High 4:4:4',
 };

@@ -1,7 +1,7 @@
 // The live player: one mpegts.js connection at a time to a gateway stream, kept alive through
 // network errors, publisher restarts, background tabs and pauses the page did not ask for. Which
 // events count in which state is the table in life-cycle.ts; this file does what each move needs.
-import { describeCodec, mseClass, streamCodecsSupported } from './codecs.js';
+import { describeCodec, judgeStreamCodecs, mseClass } from './codecs.js';
 import { Connection, LibrarySlot, libraryFeatures, msePlaybackMissing, prepareElement, startPlayback } from './connection.js';
 import { isConnected, nextState, type LiveEvent, type LiveState } from './life-cycle.js';
 import {
@@ -247,10 +247,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   // ---- mpegts.js events -------------------------------------------------------
   /** The codecs really cannot be decoded here (as opposed to a transient media error). */
   function codecsUnsupported(): boolean {
-    if (!mseClass()) return true;
-    if (!mediaInfo) return false;
-    const s = streamCodecsSupported(mediaInfo);
-    return !s.videoOk || (!s.audioOk && !s.video);
+    return !mseClass() || (!!mediaInfo && judgeStreamCodecs(mediaInfo).verdict === 'unsupported');
   }
 
   function onMediaInfo(mi: MpegtsMediaInfo): void {
@@ -258,16 +255,15 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     if (!mseClass()) return;
     // Check the codecs mpegts.js found against what MSE accepts, and say so clearly instead of
     // looping on MSE errors.
-    const s = streamCodecsSupported(mi);
-    if (s.videoOk && s.audioOk) return;
-    if (s.videoOk && s.video && hasAudio !== false) {
+    const { verdict, message } = judgeStreamCodecs(mi);
+    if (verdict === 'ok') return;
+    if (verdict === 'drop-audio' && hasAudio !== false) {
       hasAudio = false; // only the audio is the problem: reconnect without it
-      go('connect', `This browser cannot decode ${describeCodec(s.audio)} audio — playing without sound…`);
+      go('connect', `This browser cannot decode ${describeCodec(mi.audioCodec)} audio — playing without sound…`);
       connect();
       return;
     }
-    fail('codec-unsupported', `This browser cannot decode ${s.videoOk ? describeCodec(s.audio) + ' audio' : describeCodec(s.video) + ' video'}` +
-      ` (${s.videoOk ? s.audio : s.video}).`);
+    fail('codec-unsupported', message);
   }
 
   function onError(type: string, det: string, info: MpegtsErrorInfo): void {

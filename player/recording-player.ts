@@ -1,7 +1,7 @@
 // On-demand playback of the FLV files the gateway records: the browser's own controls, seeking
 // within what is loaded, no live low-latency settings and no reconnects. It shares the
 // connection helper with the live player.
-import { mseClass, streamCodecsSupported } from './codecs.js';
+import { judgeStreamCodecs, mseClass } from './codecs.js';
 import { Connection, LibrarySlot, msePlaybackMissing, prepareElement, startPlayback } from './connection.js';
 import type { PlayerEnvironment } from './live-types.js';
 import { bufferedAhead, errorText, now } from './media-element.js';
@@ -161,8 +161,7 @@ export function createRecordingPlayer(video: HTMLVideoElement, options: Recordin
     const err = video.error;
     if (!conn || !err) return;
     teardown();
-    const codecs = mediaInfo ? streamCodecsSupported(mediaInfo) : null;
-    if (!mseClass() || (codecs && !codecs.videoOk)) {
+    if (!mseClass() || (mediaInfo && judgeStreamCodecs(mediaInfo).verdict === 'unsupported')) {
       setState('unsupported', `This browser cannot decode this recording${err.message ? ` (${err.message})` : ''}.`);
     } else {
       setState('error', 'Could not play the recording.', { detail: err.message || `media error ${err.code}` });

@@ -3,7 +3,7 @@
 // environment and config file as the gateway (--auth-secret, --config, …).
 import { ConfigError, loadConfig } from '../server/config.js';
 import { signedQuery, type SignedAction } from '../server/auth/signature.js';
-import { isSafeName } from '../server/rtmp/commands.js';
+import { isSafeName } from '../server/names.js';
 
 function fail(message: string): never {
   process.stderr.write(`sign: ${message}\n`);

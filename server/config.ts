@@ -196,16 +196,16 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     const eq = arg.indexOf('=');
     const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
     let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
-    // Fix: an unknown flag is reported as unknown before any value is looked for; it used to swallow the
-    // next argument as its value, and a trailing `--bogus` was reported as "--bogus needs a value".
+    // An unknown flag is reported as unknown before any value is looked for, so it neither swallows
+    // the next argument nor, trailing, is reported as needing a value.
     if (name !== 'config' && !isOption(name)) throw new ConfigError(`unknown option --${name} (see --help)`);
     const isBool = name !== 'config' && OPTIONS[name as OptionName].kind === 'bool';
     if (value === undefined && !isBool) {
       value = argv[++i];
       if (value === undefined) throw new ConfigError(`--${name} needs a value`);
     }
-    // Fix: `--gop-cache false` (the `--name value` form for a boolean) was refused as an unexpected
-    // argument "false"; a following true/false/1/0 is now taken as the flag's value.
+    // `--gop-cache false`: the `--name value` form works for a boolean too, when the value is
+    // true/false/1/0.
     if (value === undefined && isBool && /^(true|false|1|0)$/.test(argv[i + 1] ?? '')) value = argv[++i];
     if (name === 'config') {
       file = value;

@@ -26,8 +26,8 @@ export async function callHook(url: string, event: HookEvent, timeoutMs: number)
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(event),
       signal: ctrl.signal,
-      // Fix: a 3xx is a non-2xx answer and refuses. fetch used to follow it, so a hook redirecting
-      // (e.g. an auth proxy sending to a login page that answers 200) allowed the publish or play.
+      // A 3xx is a non-2xx answer and refuses: followed, a hook redirecting (e.g. an auth proxy
+      // sending to a login page that answers 200) would allow the publish or play.
       redirect: 'manual',
     });
     // The body is not needed; drain it so the connection can be reused.

@@ -3,7 +3,8 @@
 // while the publish lasts, opens one internal pull per stream that a local
 // viewer asks for and another process owns, and serves the internal link.
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { parsePlayPath, serveHttpFlv } from '../http/flv-route.js';
+import { parsePlayPath } from '../delivery/play-request.js';
+import { serveHttpFlv } from '../http/flv-route.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { InternalPull } from './internal-pull.js';

@@ -3,8 +3,8 @@
 // under an epoch is immutable, so caches may keep it; live playlists are not cached (blocking
 // reload answers briefly, per full query). Access is asked as for HTTP-FLV, with the same query.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { PlayRequest } from '../http/flv-route.js';
-import { isSafeName } from '../rtmp/commands.js';
+import type { PlayRequest } from '../delivery/play-request.js';
+import { isSafeName } from '../names.js';
 import type { HlsMuxer } from './muxer.js';
 import { advancePartLimit, carriedQuery, parseReloadDirective, renderPlaylist, targetDurationS, tooFarAhead } from './playlist.js';
 import type { HlsService } from './service.js';
@@ -52,8 +52,12 @@ export interface HlsRouteOptions {
 
 const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-/** A blocking-reload answer holds at least the part asked for, whenever it is read: caches may share it briefly. */
-const BLOCKING_PLAYLIST_CACHE = 'public, max-age=2';
+/**
+ * A blocking-reload answer holds at least the part asked for, whenever it is read, so caches may
+ * share it. Long enough that it does not expire while late clients still ask for that part: an
+ * expired entry is refetched by every concurrent request (nginx's cache lock covers new entries only).
+ */
+const BLOCKING_PLAYLIST_CACHE = 'public, max-age=30';
 
 function fail(res: ServerResponse, status: number, message: string): void {
   res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' }).end(`${message}\n`);

@@ -8,7 +8,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import type { Hub } from '../hub/hub.js';
 import type { Recorder } from '../record/recorder.js';
 import type { GatewayMetrics } from '../metrics.js';
-import { parsePlayPath, serveHttpFlv, type FlvRouteOptions } from './flv-route.js';
+import { parsePlayPath, type ViewerRouteOptions } from '../delivery/play-request.js';
+import { serveHttpFlv } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
 import { HlsService } from '../hls/service.js';
@@ -19,7 +20,7 @@ import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
 import { isClusterCopy } from '../cluster/internal-copy.js';
 
-export interface HttpAppOptions extends FlvRouteOptions {
+export interface HttpAppOptions extends ViewerRouteOptions {
   hub: Hub;
   /** the RTMP port the API reports (known once the listener is up) */
   rtmpPort: () => number;
@@ -77,9 +78,9 @@ function cors(origins: string[]) {
     const origin = req.headers.origin;
     if (any) res.setHeader('Access-Control-Allow-Origin', '*');
     else {
-      // Fix: with an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
-      // goes on every response. It used to be set only on matches, so a shared cache could store the
-      // answer to a foreign (or absent) Origin, without the allow header, and serve it to an allowed one.
+      // With an origin list the answer depends on Origin whether or not it matched, so Vary: Origin
+      // goes on every response; otherwise a shared cache could store the answer to a foreign (or
+      // absent) Origin, without the allow header, and serve it to an allowed one.
       res.setHeader('Vary', 'Origin');
       if (origin !== undefined && origins.includes(origin)) res.setHeader('Access-Control-Allow-Origin', origin);
     }

@@ -4,8 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 
 function normalize(a: string): string {
-  // Fix: IPv6 hex digits are case-insensitive. A trusted proxy configured as `2001:DB8::1` (or
-  // `::FFFF:10.0.0.1`) never matched the lower-case address Node reports, so it was never trusted.
+  // IPv6 hex digits are case-insensitive: a trusted proxy configured as `2001:DB8::1` (or
+  // `::FFFF:10.0.0.1`) must match the lower-case address Node reports.
   return a.trim().toLowerCase().replace(/^::ffff:/, '');
 }
 

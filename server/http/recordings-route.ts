@@ -9,7 +9,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Recorder } from '../record/recorder.js';
 import { parseRecordingName } from '../record/recordings.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 
 export interface RecordingsRouteOptions {
   recorder: Recorder;

@@ -48,7 +48,7 @@ export function createRtmptRoute(opts: RtmptRouteOptions): RequestHandler {
       res.status(405).type('text/plain').send('RTMPT requests are POSTs\n');
       return;
     }
-    void readBody(req, tunnel.limits.maxBodyBytes, opts.bodyTimeoutMs).then((r) => {
+    readBody(req, tunnel.limits.maxBodyBytes, opts.bodyTimeoutMs).then((r) => {
       if (!r.ok) {
         // The rest of the body is never read: this connection cannot carry another request.
         res.setHeader('Connection', 'close');
@@ -65,6 +65,6 @@ export function createRtmptRoute(opts: RtmptRouteOptions): RequestHandler {
       res.setHeader('Content-Type', reply.contentType);
       res.setHeader('Content-Length', reply.body.length);
       res.end(reply.body);
-    });
+    }).catch(next);
   };
 }

@@ -239,8 +239,8 @@ export class LiveStream {
       this.#sawAudio = true;
       if (a.config !== undefined) {
         const tag = new MediaTag(8, ts, body, false, true);
-        // Fix: cached audio frames were coded against the old config, and a new viewer would get them
-        // after the new one. A changed header drops the GOP like a video one; a repeated identical header
+        // Cached audio frames were coded against the old config, and a new viewer would get them
+        // after the new one: a changed header drops the GOP like a video one; a repeated identical header
         // (some encoders resend it) keeps it.
         if (this.audioConfig !== null && !this.audioConfig.body.equals(body)) this.gop.clear();
         this.audioConfig = tag;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Hub } from '../hub/hub.js';
 import type { LiveStream } from '../hub/live-stream.js';
 import type { Logger } from '../log.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 import type { FlvFileWriter } from './flv-file-writer.js';
 import { Recording, type RecordingContext, type RecordingInfo, type RecordingTrigger } from './recording.js';
 import {

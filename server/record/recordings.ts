@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FLV_HEADER_BYTES, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 import { METADATA_PROBE_BYTES, patchRecordingHeader, readRecordingHeader } from './flv-file-writer.js';
 
 export const FILE_NAME = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})(?:-(\d{1,4}))?\.flv$/;

@@ -7,9 +7,9 @@ import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink, Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
-import { isSafeName } from '../rtmp/commands.js';
+import { isSafeName } from '../names.js';
 import { ingestMessage } from '../rtmp/ingest.js';
-import { encodeTagForRtmp } from '../rtmp/play-sink.js';
+import { rtmpBytesOf } from '../rtmp/media-output.js';
 import { parseRtmpUrl, redact, RtmpClient } from './rtmp-client.js';
 import { isClusterCopy } from '../cluster/internal-copy.js';
 
@@ -128,12 +128,7 @@ class PushRelay implements Sink {
   write(tag: MediaTag): void {
     const client = this.#client;
     if (client === null || !client.ready) return;
-    if (client.streamId === 1) {
-      tag.rtmp ??= encodeTagForRtmp(tag, 1);
-      client.writeEncoded(tag.rtmp);
-    } else {
-      client.writeEncoded(encodeTagForRtmp(tag, client.streamId));
-    }
+    client.writeEncoded(rtmpBytesOf(tag, client.streamId));
   }
 
   end(reason: EndReason, detail: string): void {

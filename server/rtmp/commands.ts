@@ -5,6 +5,7 @@ import type { AmfLimits, AmfObject, AmfValue } from '../amf/types.js';
 import { ProtocolError } from '../errors.js';
 import type { OutgoingMessage } from './chunk-writer.js';
 import { Csid, MessageType } from './messages.js';
+import { isSafeName } from '../names.js';
 
 export type Command =
   | { name: 'connect'; txn: number; object: AmfObject; args: AmfValue[] }
@@ -109,12 +110,6 @@ export function dataMessage(values: AmfValue[], streamId: number): OutgoingMessa
 export interface StreamPath {
   name: string;
   query: URLSearchParams;
-}
-
-const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
-
-export function isSafeName(name: string): boolean {
-  return SAFE_NAME.test(name) && !name.includes('..');
 }
 
 export function splitQuery(raw: string): StreamPath | null {

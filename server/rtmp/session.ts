@@ -2,6 +2,7 @@
 // It takes received bytes through the handshake and chunk reader, and writes
 // replies to a Transport. It never touches a socket itself, so tests drive it
 // with byte arrays and a fake transport.
+import { isSafeName } from '../names.js';
 import { ProtocolError } from '../errors.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { Subscriber } from '../hub/subscriber.js';
@@ -9,7 +10,7 @@ import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from './chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from './chunk-writer.js';
 import {
-  commandMessage, decodeCommand, error, isSafeName, onStatus, result, splitQuery, status,
+  commandMessage, decodeCommand, error, onStatus, result, splitQuery, status,
   type Command,
 } from './commands.js';
 import { ServerHandshake } from './handshake.js';
@@ -18,7 +19,8 @@ import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
   userControl, UserControlEvent, windowAckSize,
 } from './messages.js';
-import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
+import { OUT_CHUNK_SIZE } from './media-output.js';
+import { RtmpPlaySink } from './play-sink.js';
 import type { Rc4 } from './rc4.js';
 import { Rc4Transport } from './rtmpe.js';
 import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
@@ -287,7 +289,7 @@ export class RtmpSession {
       ),
     );
     const tcUrl = cmd.object['tcUrl'];
-    // Fix (reliability): a query on tcUrl (clients that put `?exp=&sig=` on the app) is not logged.
+    // Some clients put `?exp=&sig=` on the app, so tcUrl is logged without its query.
     this.#log.info(
       { app, flashVer: cmd.object['flashVer'], tcUrl: typeof tcUrl === 'string' ? withoutQuery(tcUrl) : tcUrl },
       'rtmp session connected',
@@ -346,8 +348,8 @@ export class RtmpSession {
     };
     if (this.role !== 'connected' || this.#pending) return badName('publish on a connection that already publishes or plays');
     const path = splitQuery(rawName);
-    // Fix (reliability): only the part before '?' is shown; the query may carry a signature (sig=),
-    // which went into the close reason and so into the log line.
+    // Only the part before '?' is shown: the query may carry a signature (sig=), and the close
+    // reason goes into the log line.
     if (path === null) {
       this.#opts.onLimit?.('stream-name');
       return badName(`invalid stream key ${JSON.stringify(withoutQuery(rawName).slice(0, 80))}`);

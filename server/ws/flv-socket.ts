@@ -3,8 +3,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { parsePlayPath, parseRewindMs, type FlvRouteOptions } from '../http/flv-route.js';
-import { BrowserFeed, wantsUntouched } from '../hub/browser-feed.js';
+import { attachViewer, type Refusal } from '../delivery/attach-viewer.js';
+import { parsePlayPath, type PlayRequest, type ViewerRouteOptions } from '../delivery/play-request.js';
+import { BrowserFeed } from '../hub/browser-feed.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
 import { flvFileHeader } from '../media/flv.js';
@@ -16,6 +17,13 @@ export const WS_CLOSE = {
   Unavailable: 4503,
   BadRequest: 4400,
 } as const;
+
+const WS_REFUSAL: Record<Refusal, number> = {
+  forbidden: WS_CLOSE.Forbidden,
+  'bad-request': WS_CLOSE.BadRequest,
+  'not-found': WS_CLOSE.NotFound,
+  unavailable: WS_CLOSE.Unavailable,
+};
 
 /** One unmasked binary WebSocket frame (RFC 6455 §5.2) holding `data`, shared by every WS-FLV viewer. */
 export function wsFrameOf(data: Buffer): Buffer {
@@ -97,9 +105,9 @@ function truncateReason(s: string): string {
 
 export class WsFlvServer {
   readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
-  readonly #opts: FlvRouteOptions;
+  readonly #opts: ViewerRouteOptions;
 
-  constructor(opts: FlvRouteOptions) {
+  constructor(opts: ViewerRouteOptions) {
     this.#opts = opts;
   }
 
@@ -111,35 +119,16 @@ export class WsFlvServer {
     return true;
   }
 
-  async #accept(ws: WebSocket, req: IncomingMessage, play: NonNullable<ReturnType<typeof parsePlayPath>>): Promise<void> {
-    const { hub, log } = this.#opts;
-    const address = this.#opts.clientAddress(req);
+  async #accept(ws: WebSocket, req: IncomingMessage, play: PlayRequest): Promise<void> {
     ws.on('error', () => ws.terminate());
-    if (this.#opts.access !== undefined) {
-      const denied = await this.#opts.access(play, address, 'ws');
-      if (denied !== null) {
-        ws.close(WS_CLOSE.Forbidden, truncateReason(`forbidden: ${denied}`));
-        return;
-      }
-    }
-    if (ws.readyState !== ws.OPEN) return;
-    const rewindMs = parseRewindMs(play.query);
-    if (rewindMs === null) {
-      ws.close(WS_CLOSE.BadRequest, 'rewind must be a number of seconds');
-      return;
-    }
-    const r = hub.subscribe(play.name, new WsFlvSink(ws, !wantsUntouched(play.query)), rewindMs, address);
-    if (!r.ok) {
-      ws.close(r.reason === 'not-found' ? WS_CLOSE.NotFound : WS_CLOSE.Unavailable, truncateReason(r.detail));
-      return;
-    }
-    const sub = r.subscriber;
-    log.info({ stream: play.name, address, protocol: 'ws' }, 'viewer joined');
-    ws.on('close', () => {
-      const reason = sub.endDetail ?? 'viewer left';
-      sub.close('closed', 'viewer left');
-      log.info({ stream: play.name, address, protocol: 'ws', bytes: sub.bytesSent, reason }, 'viewer left');
-      this.#opts.onEnded?.({ kind: 'play', app: play.app, key: play.key, protocol: 'ws', address, reason, bytes: sub.bytesSent });
+    await attachViewer(this.#opts, play, this.#opts.clientAddress(req), {
+      protocol: 'ws',
+      get open() {
+        return ws.readyState === ws.OPEN;
+      },
+      refuse: (refusal, message) => ws.close(WS_REFUSAL[refusal], truncateReason(refusal === 'forbidden' ? `forbidden: ${message}` : message)),
+      sink: (browser) => new WsFlvSink(ws, browser),
+      onClose: (listener) => ws.on('close', listener),
     });
   }
 

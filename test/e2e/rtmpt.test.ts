@@ -1,14 +1,18 @@
 // RTMPT on the HTTP port: ffmpeg publishes and plays over rtmpt:// (RTMP tunnelled in HTTP POSTs),
 // the stream plays over HTTP-FLV; signed URLs, metrics and logs treat it as RTMP with protocol
 // rtmpt; bad tunnel requests get clear HTTP errors while a tunnelled publisher carries on; and the
-// whole thing works through the shipped nginx config.
+// whole thing works through the shipped nginx config, also as RTMPTS with nginx ending TLS.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signedQuery } from '../../server/auth/signature.js';
 import { ffprobe, publish, run, testSource, type Proc } from '../support/ffmpeg.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { memoryLog } from '../support/memory-log.js';
-import { startProxy, type Nginx } from '../support/nginx.js';
+import { deployedSite, freePort, startNginx, startProxy, type Nginx } from '../support/nginx.js';
 import { waitFor } from '../support/wait.js';
 
 const procs: Proc[] = [];
@@ -151,5 +155,42 @@ describe('RTMPT through the shipped nginx config', () => {
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     const ident = await fetch(`http://127.0.0.1:${port}/fcs/ident2`, { method: 'POST', body: new Uint8Array([0]) });
     expect(ident.status).toBe(404);
+  });
+});
+
+describe('RTMPTS: the same tunnel over HTTPS, TLS ended by nginx with the shipped locations', () => {
+  let gw: TestGateway;
+  let nginx: Nginx;
+  let port: number;
+  beforeAll(async () => {
+    testSource();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-rtmpts-'));
+    const cert = path.join(dir, 'cert.pem');
+    const key = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-days', '2', '-keyout', key, '-out', cert], {
+      stdio: 'ignore',
+    });
+    gw = await startTestGateway({ 'trusted-proxies': ['127.0.0.1'] });
+    port = await freePort();
+    const site = deployedSite(port, gw.httpPort).replace(
+      `listen 127.0.0.1:${port};`,
+      `listen 127.0.0.1:${port} ssl;\n    ssl_certificate ${cert};\n    ssl_certificate_key ${key};`,
+    );
+    nginx = await startNginx(
+      `http {\n  access_log off;\n  client_body_temp_path temp/body;\n  proxy_temp_path temp/proxy;\n  fastcgi_temp_path temp/fastcgi;\n  uwsgi_temp_path temp/uwsgi;\n  scgi_temp_path temp/scgi;\n  ${site}\n}`,
+      port,
+    );
+  });
+  afterAll(async () => {
+    await nginx?.stop();
+    await gw?.close();
+  });
+
+  it('ffmpeg publishes and plays over rtmpts://', async () => {
+    procs.push(publish(`rtmpts://127.0.0.1:${port}/live/secure`));
+    await waitFor('stream over rtmpts ready', () => gw.hub.get('live/secure')?.ready === true, 30_000);
+    expect(gw.hub.get('live/secure')!.publisher?.protocol).toBe('rtmpt');
+    const probe = await ffprobe(`rtmpts://127.0.0.1:${port}/live/secure`);
+    expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
   });
 });

@@ -71,6 +71,18 @@ describe('the live player with a fake mpegts.js', () => {
     expect(mpegts.players[0]!.destroyed).toBe(true);
   });
 
+  it('starts muted, and says so, when the browser refuses to autoplay with sound', async () => {
+    video.onPlay = async (v) => {
+      if (!v.muted) throw notAllowed();
+      v.startPlaying();
+    };
+    const p = start();
+    await run();
+    expect(p.state).toBe('playing');
+    expect(video.muted).toBe(true);
+    expect(statuses.at(-1)).toMatchObject({ state: 'playing', soundMuted: true });
+  });
+
   it('shows buffering only for a wait longer than a live-edge seek', async () => {
     const p = await playing();
     video.readyState = 1;
@@ -245,6 +257,17 @@ describe('the live player with a fake mpegts.js', () => {
       mpegts.last.emit('error', 'NetworkError', 'HttpStatusCodeInvalid', { code: 403 });
       await run();
       expect(p.state).toBe('forbidden');
+    });
+
+    it('retries without asking api/streams when checkApi is off', async () => {
+      const p = await playing({ checkApi: false });
+      mpegts.last.emit('loading_complete');
+      await run();
+      expect(p.state).toBe('reconnecting');
+      expect(statuses.at(-1)!.message).toBe('Connection closed — reconnecting in 0.5 s…');
+      await run(500);
+      expect(browser.fetchCalls.filter((u) => u.endsWith('/api/streams'))).toEqual([]);
+      expect(mpegts.players).toHaveLength(2);
     });
 
     it('ignores events of a connection it replaced', async () => {

@@ -1,11 +1,12 @@
 // commands.ts: decoding NetConnection / NetStream commands (RTMP 1.0 spec §7.2)
 // from AMF0 bytes, building replies, and stream-name validation.
+import { isSafeName } from '../../server/names.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAmf0 } from '../../server/amf/amf0.js';
 import { ProtocolError } from '../../server/errors.js';
 import {
-  commandMessage, dataMessage, decodeCommand, error, isSafeName, onStatus, result, splitQuery, status,
+  commandMessage, dataMessage, decodeCommand, error, onStatus, result, splitQuery, status,
 } from '../../server/rtmp/commands.js';
 import { hex } from './fixtures.js';
 

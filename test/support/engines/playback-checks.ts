@@ -15,7 +15,9 @@ export interface PlaybackSample {
   currentTime: number;
   /** totalVideoFrames as the engine reports it (WebKit resets it on seeks and rate changes) */
   rawFrames: number;
-  /** frames presented since the watch started, summed across engine resets */
+  /** frames presented (requestVideoFrameCallback) since the first sample, or null without it */
+  presented: number | null;
+  /** grows with every new picture: totalVideoFrames summed across resets, plus `presented` */
   frames: number;
   videoWidth: number;
   muted: boolean;
@@ -30,7 +32,16 @@ const SAMPLE = `(function () {
   var st = document.querySelector('[data-testid="status"]');
   var q = v && typeof v.getVideoPlaybackQuality === 'function' ? v.getVideoPlaybackQuality() : null;
   var b = v ? v.buffered : null;
+  // Count presented frames with requestVideoFrameCallback where the engine has it:
+  // WebKit resets totalVideoFrames on every seek and rate change, which the
+  // player's live catch-up does every few seconds.
+  if (v && !v.__presentedFrames && typeof v.requestVideoFrameCallback === 'function') {
+    var counter = v.__presentedFrames = { n: 0 };
+    var onFrame = function () { counter.n++; v.requestVideoFrameCallback(onFrame); };
+    v.requestVideoFrameCallback(onFrame);
+  }
   return {
+    presented: v && v.__presentedFrames ? v.__presentedFrames.n : null,
     state: s ? s.state : null,
     statusState: st ? st.getAttribute('data-state') : null,
     proto: s ? s.proto : null,
@@ -58,7 +69,8 @@ export class PlaybackWatcher {
     const s = await this.page.evaluate<Omit<PlaybackSample, 'at' | 'frames'>>(SAMPLE);
     if (this.lastRaw !== null) this.frames += s.rawFrames >= this.lastRaw ? s.rawFrames - this.lastRaw : s.rawFrames;
     this.lastRaw = s.rawFrames;
-    const full: PlaybackSample = { ...s, at: Date.now() - this.t0, frames: this.frames };
+    // Either counter moving means new pictures; their sum only grows.
+    const full: PlaybackSample = { ...s, at: Date.now() - this.t0, frames: this.frames + (s.presented ?? 0) };
     this.samples.push(full);
     if (this.samples.length > 400) this.samples.splice(0, 100);
     return full;
