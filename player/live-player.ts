@@ -16,10 +16,8 @@ import { LiveRecovery } from './live-recovery.js';
 import { bitrateFromSpeed } from './stats-sampler.js';
 import { StatusBoard, type StatusExtra } from './status-board.js';
 import { ListingCheck } from './stream-listing.js';
-import { LatencyClock, timelineStartOf } from './latency-clock.js';
-import { joinPosition } from './live-join.js';
-import { TimeSync, timeUrl, wallNow } from './time-sync.js';
-import { parseTimedData, TimedEvents, TimedQueue } from './timed-text.js';
+import { LatencyWatch } from './latency-watch.js';
+import { TimedTextWatch } from './timed-text.js';
 import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } from './urls.js';
 import { ProgressWatch, watchdogVerdict } from './watchdog.js';
 
@@ -84,27 +82,20 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     hadMedia: () => !!mediaInfo || progress.bufferedEnd > 0,
   }, tuning, new ListingCheck(apiUrl(base), stream), stream);
   const backoff = recovery.backoff;
-  const latency = new LatencyClock();
-  const timeSync = new TimeSync(timeUrl(apiUrl(base), stream), latency);
-  // The join (live-join.ts) needs the presented-frame clock; without requestVideoFrameCallback
-  // the player starts at once and mpegts.js's chaser trims the burst as before.
-  const frameCallbacks = typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function';
-  let joining = false;
-  let joinTimer: ReturnType<typeof setInterval> | undefined;
-  /** the buffer the player starts with: the one mpegts.js's live sync aims at */
-  const joinTarget = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig }.liveSyncTargetLatency ?? 0.3;
-  let frameCallback = 0;
+  const latency = new LatencyWatch(video, apiUrl(base), stream, { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig }.liveSyncTargetLatency ?? 0.3, (at) => {
+    try {
+      if (at > (video.currentTime || 0)) video.currentTime = at;
+    } catch {
+      // seeking can throw while the media source is closing; playing from the start is still fine
+    }
+    tryPlay();
+  }, () => !!conn && isConnected(board.state));
   let url = streamUrl();
-  // Text and cue points wait in `timed` until the playhead reaches their timestamp (timed-text.ts).
-  const timed = new TimedQueue();
-  const timedEvents = new TimedEvents();
-  timedEvents.on('text', (e) => o.onText?.(e));
-  timedEvents.on('cuepoint', (e) => o.onCuePoint?.(e));
-  timedEvents.on('captioninfo', (e) => o.onCaptionInfo?.(e));
-  // Due by the element's current playback position, as text tracks' cues are (and stats() reports).
-  function releaseTimed(): void {
-    for (const item of timed.due(latency.timelineOf(video.currentTime || 0))) timedEvents.emit(item);
-  }
+  // Text and cue points wait until the playhead reaches their timestamp (timed-text.ts).
+  const timed = new TimedTextWatch(video, (t) => latency.clock.timelineOf(t));
+  timed.events.on('text', (e) => o.onText?.(e));
+  timed.events.on('cuepoint', (e) => o.onCuePoint?.(e));
+  timed.events.on('captioninfo', (e) => o.onCaptionInfo?.(e));
 
   function streamUrl(): string {
     const params = { ...o.params };
@@ -167,9 +158,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     }
     url = streamUrl();
     behindRef = null;
-    latency.reset();
-    timed.clear();
-    timeSync.restart();
+    timed.queue.clear();
     mediaInfo = null;
     bitrate = 0;
     const t = now();
@@ -196,10 +185,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         mediaInfo: onMediaInfo,
         statistics: (si) => { bitrate = bitrateFromSpeed(si.speed) ?? bitrate; },
         scriptData: (d) => {
-          const start = timelineStartOf(d);
-          if (start !== null) latency.setTimelineStart(start);
-          const item = parseTimedData(d);
-          if (item) timed.push(item);
+          latency.scriptData(d);
+          timed.scriptData(d);
         },
       });
     } catch (e) {
@@ -209,45 +196,14 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     }
     conn = c;
     go('connect', `Connecting to ${stream} (${protoLabel()})` + (rewind > 0 ? `, ${rewind} s behind live` : '') + '…');
-    joining = frameCallbacks && rewind <= 0;
-    video.autoplay = !joining;
-    clearInterval(joinTimer);
-    if (joining) joinTimer = setInterval(checkJoin, 40);
+    const joining = latency.connect(rewind > 0);
     try {
       c.start();
     } catch (e) {
       onError('OtherError', 'Exception', { msg: errorText(e) });
       return;
     }
-    timeSync.tick();
     if (!joining) tryPlay();
-  }
-
-  /** While joining: start playback once, near the end of the burst, when it is all in (live-join.ts). */
-  function checkJoin(): void {
-    if (!joining) return clearInterval(joinTimer);
-    if (!conn || !isConnected(board.state)) return;
-    const b = video.buffered;
-    const start = b && b.length ? b.start(b.length - 1) : 0;
-    const end = bufferedEnd(video);
-    const at = joinPosition({ start, end, liveEdge: latency.liveEdgeMediaTime(wallNow()), waitedMs: now() - connectStartedAt }, joinTarget);
-    if (at === null) return;
-    joining = false;
-    clearInterval(joinTimer);
-    video.autoplay = true;
-    try {
-      if (at > (video.currentTime || 0)) video.currentTime = at;
-    } catch {
-      // seeking can throw while the media source is closing; playing from the start is still fine
-    }
-    tryPlay();
-  }
-
-  /** Each presented frame (requestVideoFrameCallback): its true latency. */
-  function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
-    frameCallback = video.requestVideoFrameCallback(onFrame);
-    releaseTimed();
-    if (rewind <= 0) latency.presented(meta.mediaTime, performance.timeOrigin + meta.expectedDisplayTime);
   }
 
   function tryPlay(): void {
@@ -395,10 +351,8 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     const t = now();
     meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
     if (!conn || !isConnected(board.state)) return;
-    releaseTimed();
-    timeSync.tick();
-    checkJoin();
-    if (!frameCallbacks && !video.paused && rewind <= 0) latency.presented(video.currentTime || 0, wallNow());
+    latency.tick();
+    timed.release();
     progress.observe(t, bufferedEnd(video), video.currentTime);
     const hidden = document.hidden;
     const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, pausedByPage, hidden }, tuning);
@@ -418,11 +372,10 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   const listeners: [string, () => void][] = [
     ['playing', onPlaying], ['waiting', onWaiting], ['pause', onPause], ['volumechange', onVolumeChange],
-    ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', checkJoin],
+    ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', () => latency.checkJoin()],
   ];
   for (const [type, fn] of listeners) video.addEventListener(type, fn);
   document.addEventListener('visibilitychange', onVisibility);
-  if (frameCallbacks) frameCallback = video.requestVideoFrameCallback(onFrame);
   const tickTimer = setInterval(tick, TICK_MS);
   connect();
 
@@ -432,14 +385,11 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       if (board.state === 'destroyed') return;
       recovery.clear();
       clearInterval(tickTimer);
-      clearInterval(joinTimer);
-      timeSync.cancel();
-      if (frameCallbacks) video.cancelVideoFrameCallback(frameCallback);
+      latency.destroy();
       teardown();
       for (const [type, fn] of listeners) video.removeEventListener(type, fn);
       document.removeEventListener('visibilitychange', onVisibility);
-      timed.clear();
-      timedEvents.clear();
+      timed.destroy();
       go('destroy', 'Stopped');
       board.silence();
     },
@@ -450,14 +400,14 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         state: board.state, message: board.message, detail: board.detail, stream, proto, url,
         bufferedAhead: ahead,
         latency: ahead,
-        trueLatency: conn && rewind <= 0 && latency.latest !== null ? Math.round(latency.latest * 1000) / 1000 : null,
+        trueLatency: conn ? latency.trueLatency : null,
         bitrate: conn ? bitrate : 0,
         soundMuted,
         reconnects: recovery.reconnects,
         retryInMs: recovery.retryInMs(),
         rewind,
         behindLive: Math.round(behindLive() * 10) / 10,
-        timelinePosition: conn ? latency.timelineOf(video.currentTime || 0) : null,
+        timelinePosition: conn ? latency.clock.timelineOf(video.currentTime || 0) : null,
       };
     },
     reconnect(): void {
@@ -476,7 +426,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       if (isConnected(board.state)) tryPlay();
     },
     goLive: () => setRewind(0),
-    on: (type, listener) => timedEvents.on(type, listener),
+    on: (type, listener) => timed.events.on(type, listener),
     get rewind() { return rewind; },
     get state() { return board.state; },
     get stream() { return stream; },

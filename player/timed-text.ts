@@ -141,3 +141,49 @@ export class TimedEvents {
     for (const set of Object.values(this.#listeners)) set.clear();
   }
 }
+
+/**
+ * The live player's part: the queue, the listeners, and the checks of the playhead, at every
+ * presented frame (requestVideoFrameCallback) and on the element's timeupdate. Due by the element's
+ * current playback position, as text tracks' cues are; `position` maps it to the gateway's timeline.
+ */
+export class TimedTextWatch {
+  readonly queue = new TimedQueue();
+  readonly events = new TimedEvents();
+  readonly #video: HTMLVideoElement;
+  readonly #position: (currentTime: number) => number | null;
+  readonly #frameCallbacks: boolean;
+  #frameCallback = 0;
+
+  constructor(video: HTMLVideoElement, position: (currentTime: number) => number | null) {
+    this.#video = video;
+    this.#position = position;
+    this.#frameCallbacks = typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function';
+    if (this.#frameCallbacks) this.#frameCallback = video.requestVideoFrameCallback(this.#onFrame);
+    video.addEventListener('timeupdate', this.release);
+  }
+
+  /** mpegts.js script data: text and cue points wait for their moment. */
+  scriptData(d: unknown): void {
+    const item = parseTimedData(d);
+    if (item) this.queue.push(item);
+  }
+
+  /** Hand over what is due now. */
+  release = (): void => {
+    if (this.queue.size === 0) return;
+    for (const item of this.queue.due(this.#position(this.#video.currentTime || 0))) this.events.emit(item);
+  };
+
+  destroy(): void {
+    this.#video.removeEventListener('timeupdate', this.release);
+    if (this.#frameCallbacks) this.#video.cancelVideoFrameCallback(this.#frameCallback);
+    this.queue.clear();
+    this.events.clear();
+  }
+
+  #onFrame = (): void => {
+    this.#frameCallback = this.#video.requestVideoFrameCallback(this.#onFrame);
+    this.release();
+  };
+}

@@ -11,6 +11,7 @@ import { isSafeName } from '../names.js';
 import { ingestMessage } from '../rtmp/ingest.js';
 import { rtmpBytesOf } from '../rtmp/media-output.js';
 import { parseRtmpUrl, redact, RtmpClient } from './rtmp-client.js';
+import { isClusterCopy } from '../cluster/internal-copy.js';
 
 export interface RelayRule {
   app: string;
@@ -316,7 +317,10 @@ export class RelayManager {
     if (config.pullOnDemand.length > 0) hub.events.on('missing', this.#onMissing);
   }
 
-  #onPublished = (stream: LiveStream): void => this.#startPushes(stream);
+  // A cluster copy is pushed by its owner, not once more by every process that copies it.
+  #onPublished = (stream: LiveStream): void => {
+    if (!isClusterCopy(stream)) this.#startPushes(stream);
+  };
   #onMissing = (app: string, key: string): void => this.#pullOnDemand(app, key);
 
   /** Start the static pulls. */
