@@ -1,7 +1,7 @@
 // Linux /proc readers: CPU time from /proc/PID/stat (utime + stime, proc(5) fields 14 and 15, in clock
 // ticks) and memory from /proc/PID/status (VmRSS now, VmHWM = peak RSS).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticks: number | null = null;
 
@@ -38,6 +38,36 @@ export function readCpu(pid: number): CpuTimes | null {
   const user = Number(rest[14 - 3]) / hz;
   const system = Number(rest[15 - 3]) / hz;
   return { user, system, total: user + system };
+}
+
+/** The process and every live descendant (e.g. a --workers primary and its workers). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      for (const task of readdirSync(`/proc/${out[i]}/task`)) {
+        const kids = readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim();
+        if (kids !== '') out.push(...kids.split(' ').map(Number));
+      }
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** CPU seconds of the process and its live descendants; a descendant that exits mid-window is lost (rare). */
+export function readTreeCpu(pid: number): CpuTimes | null {
+  const own = readCpu(pid);
+  if (own === null) return null;
+  for (const child of processTree(pid).slice(1)) {
+    const c = readCpu(child);
+    if (c === null) continue;
+    own.user += c.user;
+    own.system += c.system;
+    own.total += c.total;
+  }
+  return own;
 }
 
 export interface MemInfo {

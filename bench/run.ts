@@ -18,7 +18,7 @@ import {
   type LoadCmd, type LoadMsg, type ProbeCmd, type ProbeMsg, type ProbeReport, type Protocol, type PublisherMsg, type SentTag, type ServerKind,
 } from './common.js';
 import { ensureSource, SOURCE, sourceArgs } from './media.js';
-import { foreignCpuPct, readCpu, readMem, readSystemBusy, RssSampler } from './procstat.js';
+import { foreignCpuPct, readCpu, readMem, readSystemBusy, readTreeCpu, RssSampler } from './procstat.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import {
   comparisonTable, machineDescription, resultsTable, runLine, targetsTable, writeResults, RESULTS_FILE, type RunResult,
@@ -30,6 +30,8 @@ const HELP = `npm run bench -- [options]
   --viewers LIST     bulk viewer counts, comma-separated (default 100,500)
   --protocols LIST   http,ws (default both)
   --servers LIST     gateway,nms (default both)
+  --workers N        run the gateway with --workers N (CPU adds up the primary and its workers; RSS
+                     columns are the primary's only); default 1
   --seconds N        measurement window per run (default 15)
   --repeat N         runs per server and configuration, interleaved (default 1)
   --probes N         latency probe viewers, on top of the bulk viewers (default 4)
@@ -66,6 +68,7 @@ const { values: cli } = parseArgs({
     'wait-quiet': { type: 'string' },
     'max-foreign': { type: 'string' },
     nice: { type: 'string' },
+    workers: { type: 'string' },
     report: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
@@ -113,6 +116,7 @@ const plan = {
   maxForeign: int(cli['max-foreign'], smoke ? 0 : 25, 'max-foreign', 0),
   nice: cli.nice === undefined ? 0 : Number(cli.nice),
   cpuProf: cli['cpu-prof'],
+  workers: int(cli.workers, 1, 'workers', 1),
 };
 const STREAM_PATH = '/live/bench.flv';
 
@@ -138,6 +142,8 @@ function nextMessage<T extends { k: string }>(child: ChildProcess, pred: (m: T) 
 }
 
 const cpuOf = (child: ChildProcess | RunningServer): number => readCpu(child.pid!)?.total ?? NaN;
+/** The server's CPU: with --workers, the primary and every worker. */
+const serverCpu = (srv: RunningServer): number => readTreeCpu(srv.pid)?.total ?? NaN;
 
 // -- one run ---------------------------------------------------------------------------
 interface RunContext {
@@ -157,7 +163,11 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
   const label = `${ctx.server}-${ctx.protocol}-${ctx.viewers}-r${ctx.rep}`;
   const profDir = plan.cpuProf && ctx.server === 'gateway' ? path.join(CACHE_DIR, 'profiles', label) : undefined;
   if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
-  const srv = await startServer(ctx.server, { label, ...(profDir !== undefined ? { cpuProfDir: profDir } : {}) });
+  const srv = await startServer(ctx.server, {
+    label,
+    ...(profDir !== undefined ? { cpuProfDir: profDir } : {}),
+    ...(ctx.server === 'gateway' ? { workers: plan.workers } : {}),
+  });
   const children: ChildProcess[] = [];
   const rss = new RssSampler(srv.pid, 250, nowMs);
   let serverDied: string | null = null;
@@ -214,7 +224,7 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     // measurement window
     const sys0 = readSystemBusy();
     const self0 = process.cpuUsage();
-    const cpu0 = cpuOf(srv);
+    const cpu0 = serverCpu(srv);
     const loadCpu0 = cpuOf(load);
     const probeCpu0 = cpuOf(probeProc) + cpuOf(ttffProc);
     const pubCpu0 = cpuOf(publisher);
@@ -223,7 +233,7 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     const m0 = await nextMessage<LoadMsg>(load, (m) => m.k === 'mark' && m.id === 'start', 10_000, 'load mark');
     if (plan.ttff > 0) ttffProc.send({ k: 'ttff', count: plan.ttff, intervalMs: Math.floor((plan.seconds * 1000) / (plan.ttff + 1)) });
     await sleep(plan.seconds * 1000);
-    const cpu1 = cpuOf(srv);
+    const cpu1 = serverCpu(srv);
     const loadCpu1 = cpuOf(load);
     const probeCpu1 = cpuOf(probeProc) + cpuOf(ttffProc);
     const pubCpu1 = cpuOf(publisher);

@@ -122,6 +122,8 @@ export interface RunningServer {
 export interface ServerOptions {
   /** directory for `node --cpu-prof` output (gateway only) */
   cpuProfDir?: string;
+  /** gateway: --workers N (1: a single process, as before) */
+  workers?: number;
   label: string;
 }
 
@@ -144,6 +146,7 @@ export async function startGateway(opts: ServerOptions): Promise<RunningServer> 
   const args = [
     ...nodeArgs, '--import', 'tsx', 'server/main.ts',
     '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--host', '127.0.0.1', '--log-level', 'warn',
+    ...(opts.workers !== undefined && opts.workers > 1 ? ['--workers', String(opts.workers)] : []),
   ];
   const log = logFile(opts.label);
   const child = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', log.fd, log.fd] }));

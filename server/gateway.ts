@@ -27,6 +27,7 @@ import { RtmpServer } from './rtmp/server.js';
 import type { TypedEmitter } from './typed-emitter.js';
 import { WsFlvServer } from './ws/flv-socket.js';
 import { clusterEnabled, createClusterHooks } from './cluster/setup.js';
+import { isClusterCopy } from './cluster/internal-copy.js';
 
 export interface RtmpPorts {
   rtmpPort: number;
@@ -164,7 +165,10 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
   });
   const relays = new RelayManager(hub, options.relays, log);
   const recorder = new Recorder(hub, { ...options.recorder, log });
-  hub.events.on('published', (stream) => recorder.streamPublished(stream));
+  // Recorded once, by the owner: not again by every worker or node that copies the stream.
+  hub.events.on('published', (stream) => {
+    if (!isClusterCopy(stream)) recorder.streamPublished(stream);
+  });
   const events = gatewayEventsOf(hub);
 
   const routeOptions = {

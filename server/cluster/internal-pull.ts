@@ -9,6 +9,7 @@ import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { Logger } from '../log.js';
 import { FlvDemuxer } from '../media/flv.js';
 import { ingestMessage } from '../rtmp/ingest.js';
+import { CLUSTER_PULL_PREFIX } from './internal-copy.js';
 import { CLUSTER_PEER_HEADER, CLUSTER_SECRET_HEADER } from './link-auth.js';
 
 export interface InternalPullOptions {
@@ -51,7 +52,7 @@ export class InternalPull {
   ) {
     const pull = this;
     this.publisher = {
-      id: `cluster-pull:${app}/${key}`,
+      id: `${CLUSTER_PULL_PREFIX}${app}/${key}`,
       address: new URL(url).host,
       protocol: 'relay',
       kick(reason: string) {

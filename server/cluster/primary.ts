@@ -26,6 +26,8 @@ interface WorkerState {
 }
 
 const RESTART_DELAY_MS = 500;
+/** a busy worker answers late; the asking worker waits up to REPLY_TIMEOUT_MS (8 s) */
+const COLLECT_MS = 5_000;
 
 export interface PrimaryOptions {
   workers: number;
@@ -45,8 +47,9 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
   let nextCollect = 1;
   const collecting = new Map<number, { want: number; got: unknown[]; done: (v: unknown[]) => void }>();
 
+  const table = (): ToWorker => ({ gw: 'table', owners: [...owners].map(([n, w]) => [n, w.url]) });
   const broadcast = (): void => {
-    const msg: ToWorker = { gw: 'table', owners: [...owners].map(([n, w]) => [n, w.url]) };
+    const msg = table();
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
   };
 
@@ -54,10 +57,9 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     const w = cluster.fork({ [WORKER_ENV]: '1', RTMP_GATEWAY_CLUSTER_SECRET: secret });
     states.set(w.id, { url: null, streams: [], pulls: [], seen: Date.now() });
     w.on('message', (msg: unknown) => onMessage(w, msg as ToPrimary));
-    w.on('online', () => broadcast());
   };
 
-  /** Ask every worker; resolves with the answers that came within a second. */
+  /** Ask every worker; resolves once all have answered, or with the answers that came within COLLECT_MS. */
   const collect = (what: 'streams'): Promise<unknown[]> => {
     const id = nextCollect++;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
@@ -67,7 +69,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
       setTimeout(() => {
         collecting.delete(id);
         resolve(entry.got);
-      }, 1_000).unref();
+      }, COLLECT_MS).unref();
       for (const w of workers) w.send({ gw: 'collect', id, what } satisfies ToWorker);
       if (workers.length === 0) resolve([]);
     });
@@ -81,6 +83,9 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     if (typeof m !== 'object' || m === null || typeof m.gw !== 'string') return;
     const state = states.get(w.id);
     switch (m.gw) {
+      case 'hello':
+        if (w.isConnected()) w.send(table());
+        return;
       case 'claim': {
         const cur = owners.get(m.name);
         if (cur !== undefined && cur.url !== m.url && !m.takeover) return reply(w, m.id, { ok: false, owner: `worker ${cur.worker}` });
@@ -120,6 +125,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
           health: { backend: 'workers', connected: true },
           nodes: [...states].map(([id, s]) => ({
             id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, seenMsAgo: now - s.seen,
+            ...(cluster.workers?.[id]?.process.pid !== undefined ? { pid: cluster.workers[id]!.process.pid! } : {}),
           })),
           streams: [...owners].map(([name, ow]) => ({ name, owner: `worker ${ow.worker}` })),
         };

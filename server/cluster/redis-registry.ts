@@ -16,6 +16,8 @@ export interface RedisRegistryOptions {
   ttlMs: number;
   log: Logger;
   prefix?: string;
+  /** another node asks the owner of `name` to kick its publisher (DELETE /api/streams on any node) */
+  onKick?: (name: string) => void;
 }
 
 /** KEYS[1] stream key; ARGV owner, ttl, takeover ('1'), channel. Returns {won, previous owner or ''}. */
@@ -63,7 +65,7 @@ export class RedisRegistry implements StreamRegistry {
   #everConnected = false;
 
   constructor(options: RedisRegistryOptions) {
-    this.#o = { prefix: 'gateway:', ...options };
+    this.#o = { prefix: 'gateway:', onKick: () => {}, ...options };
     const reconnectStrategy = (retries: number): number => Math.min(100 * 2 ** retries, 2_000);
     // No offline queue: while Redis is away a command fails at once instead of waiting for it to return.
     this.#client = createClient({ url: options.url, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2_000 } });
@@ -97,7 +99,24 @@ export class RedisRegistry implements StreamRegistry {
           else this.#snapshot.set(name, owner);
         }),
       )
+      .then(() => this.#events.subscribe(this.#kickChannel, (name: string) => this.#o.onKick(name)))
       .catch(() => {});
+  }
+
+  get #kickChannel(): string {
+    return `${this.#o.prefix}kick`;
+  }
+
+  /** Ask the owner of `name`, wherever it is, to kick its publisher. False when no other node owns it. */
+  async kick(name: string): Promise<boolean> {
+    const at = await this.relocate(name);
+    if (at === null) return false;
+    try {
+      await this.#client.publish(this.#kickChannel, name);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   get health(): RegistryHealth {

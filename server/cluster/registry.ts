@@ -30,6 +30,8 @@ export interface ClusterNodeView {
   pulls: string[];
   /** ms since this node last said it is alive */
   seenMsAgo: number;
+  /** workers: the worker's process id */
+  pid?: number;
 }
 
 export interface ClusterView {

@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { ClusterNode } from './cluster-node.js';
+import { isClusterCopy } from './internal-copy.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { StreamRegistry } from './registry.js';
 import { summarize } from '../http/stream-info.js';
@@ -32,7 +33,7 @@ export interface ClusterHooks {
   streams(): Promise<unknown[] | null>;
   /** every worker's metrics aggregated (workers only; null: use this process's own) */
   metrics(): Promise<string | null>;
-  /** kick the publisher of `name` on whichever worker holds it; false when none does */
+  /** kick the publisher of `name` on whichever worker or node holds it; false when no other one does */
   kick(name: string): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -48,6 +49,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
   let node: ClusterNode | null = null;
   let internal: http.Server | null = null;
   let workers: WorkerRegistry | null = null;
+  let redisRegistry: RedisRegistry | null = null;
   let wrapped: RequestListener | null = null;
   const answerPrimary = (msg: unknown): void => {
     const m = msg as ToWorker;
@@ -61,7 +63,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         for (const sub of st.subscribers) if (sub.address.startsWith('cluster:')) internalViewers++;
         sum.viewers.http -= internalViewers;
         sum.viewers.total -= internalViewers;
-        const owner = st.publisher !== null && !st.publisher.id.startsWith('cluster-pull:');
+        const owner = st.publisher !== null && !isClusterCopy(st);
         return { ...sum, worker: id, owner };
       });
       process.send?.({ gw: 'collected', id: m.id, result } satisfies ToPrimary);
@@ -105,7 +107,14 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         process.on('message', answerPrimary);
       } else {
         const self = config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`;
-        const redis = new RedisRegistry({ url: config['cluster-redis'], self, ttlMs: config['cluster-ttl-ms'], log });
+        const redis = new RedisRegistry({
+          url: config['cluster-redis'], self, ttlMs: config['cluster-ttl-ms'], log,
+          onKick: (name) => {
+            const stream = hub.get(name);
+            if (stream !== undefined && !isClusterCopy(stream)) stream.publisher?.kick('kicked through the API on another node');
+          },
+        });
+        redisRegistry = redis;
         redis.start();
         registry = redis;
         peer = self;
@@ -124,7 +133,11 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     },
     registerMetrics(registry) {
       // The primary's aggregator asks each worker for this registry.
-      if (process.env[WORKER_ENV] !== undefined) AggregatorRegistry.setRegistries([registry]);
+      if (process.env[WORKER_ENV] !== undefined) {
+        AggregatorRegistry.setRegistries([registry]);
+        // Constructing one installs prom-client's answer to the primary's requests in this worker.
+        new AggregatorRegistry();
+      }
       new Gauge({
         name: 'gateway_cluster_registry_up', help: 'the cluster registry (Redis, or the primary for workers) answers', registers: [registry],
         collect() {
@@ -153,6 +166,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
       return ((await workers.ask({ gw: 'metrics' })) as string | null | undefined) ?? null;
     },
     async kick(name) {
+      if (redisRegistry !== null) return redisRegistry.kick(name);
       if (workers === null) return false;
       return (await workers.ask({ gw: 'kick', name })) === true;
     },

@@ -17,7 +17,9 @@ export type ToPrimary =
   | { gw: 'streams'; id: number }
   | { gw: 'kick'; id: number; name: string }
   | { gw: 'metrics'; id: number }
-  | { gw: 'collected'; id: number; result: unknown };
+  | { gw: 'collected'; id: number; result: unknown }
+  /** a worker's registry is ready for the table (a restarted worker missed every change before) */
+  | { gw: 'hello' };
 
 export type ToWorker =
   | { gw: 'reply'; id: number; result: unknown }
@@ -26,9 +28,10 @@ export type ToWorker =
   | { gw: 'kick'; id: number; name: string };
 
 /** a message to the primary before the registry numbers it */
-export type WorkerRequest = ToPrimary extends infer T ? (T extends { gw: 'collected' } ? never : Omit<T, 'id'>) : never;
+export type WorkerRequest = ToPrimary extends infer T ? (T extends { gw: 'collected' | 'hello' } ? never : Omit<T, 'id'>) : never;
 
-const REPLY_TIMEOUT_MS = 3_000;
+/** prom-client's own cluster timeout is 5 s; the primary's answer may wait on it */
+const REPLY_TIMEOUT_MS = 8_000;
 
 export class WorkerRegistry implements StreamRegistry {
   readonly #self: string;
@@ -54,6 +57,7 @@ export class WorkerRegistry implements StreamRegistry {
       }
     };
     process.on('message', this.#onMessage);
+    process.send?.({ gw: 'hello' } satisfies ToPrimary);
   }
 
   /** Ask the primary; resolves to undefined when it does not answer in time. */

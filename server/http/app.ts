@@ -18,6 +18,7 @@ import { createRtmptRoute, type RtmptRouteOptions } from './rtmpt-route.js';
 import { detail, summarize } from './stream-info.js';
 import { timeRoute } from './time-route.js';
 import type { ClusterHooks } from '../cluster/setup.js';
+import { isClusterCopy } from '../cluster/internal-copy.js';
 
 export interface HttpAppOptions extends ViewerRouteOptions {
   hub: Hub;
@@ -144,7 +145,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     // Workers: the publisher may be on another worker, with only an internal copy here.
     const name = `${String(req.params['app'])}/${String(req.params['key'])}`;
     const local = opts.hub.get(name);
-    const copyHere = local === undefined || local.publisher?.id.startsWith('cluster-pull:') === true;
+    const copyHere = local === undefined || isClusterCopy(local);
     if (opts.cluster !== undefined && copyHere && (await opts.cluster.kick(name))) {
       res.status(204).end();
       return;

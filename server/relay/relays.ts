@@ -9,8 +9,9 @@ import type { EndReason, Sink, Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
 import { isSafeName } from '../names.js';
 import { ingestMessage } from '../rtmp/ingest.js';
-import { encodeTagForRtmp } from '../rtmp/play-sink.js';
+import { rtmpBytesOf } from '../rtmp/media-output.js';
 import { parseRtmpUrl, redact, RtmpClient } from './rtmp-client.js';
+import { isClusterCopy } from '../cluster/internal-copy.js';
 
 export interface RelayRule {
   app: string;
@@ -127,12 +128,7 @@ class PushRelay implements Sink {
   write(tag: MediaTag): void {
     const client = this.#client;
     if (client === null || !client.ready) return;
-    if (client.streamId === 1) {
-      tag.rtmp ??= encodeTagForRtmp(tag, 1);
-      client.writeEncoded(tag.rtmp);
-    } else {
-      client.writeEncoded(encodeTagForRtmp(tag, client.streamId));
-    }
+    client.writeEncoded(rtmpBytesOf(tag, client.streamId));
   }
 
   end(reason: EndReason, detail: string): void {
@@ -321,7 +317,10 @@ export class RelayManager {
     if (config.pullOnDemand.length > 0) hub.events.on('missing', this.#onMissing);
   }
 
-  #onPublished = (stream: LiveStream): void => this.#startPushes(stream);
+  // A cluster copy is pushed by its owner, not once more by every process that copies it.
+  #onPublished = (stream: LiveStream): void => {
+    if (!isClusterCopy(stream)) this.#startPushes(stream);
+  };
   #onMissing = (app: string, key: string): void => this.#pullOnDemand(app, key);
 
   /** Start the static pulls. */

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from '../rtmp/chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from '../rtmp/chunk-writer.js';
 import { commandMessage, decodeCommand } from '../rtmp/commands.js';
+import { OUT_CHUNK_SIZE } from '../rtmp/media-output.js';
 import { ClientHandshake } from '../rtmp/handshake.js';
 import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, splitAggregate, userControl,
@@ -47,7 +48,6 @@ export interface RtmpClientEvents {
   closed(reason: string): void;
 }
 
-const OUT_CHUNK_SIZE = 4096;
 const TXN_CONNECT = 1;
 const TXN_CREATE_STREAM = 4;
 

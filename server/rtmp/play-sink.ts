@@ -1,41 +1,12 @@
 // RTMP play (RTMP 1.0 spec §7.2.2.1): a hub Sink that writes the stream to an
-// RTMP player. Media messages use a stateless type-0 chunk encoding made once
-// per tag and shared by every player on the same stream id and chunk size.
+// RTMP player, with the shared media encoding of media-output.ts.
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
-import { encodeMessage, type OutgoingMessage } from './chunk-writer.js';
+import type { OutgoingMessage } from './chunk-writer.js';
 import { dataMessage, onStatus, status } from './commands.js';
-import { Csid, MessageType, userControl, UserControlEvent } from './messages.js';
-import type { Transport } from './session.js';
-
-/** Every connection switches to this outgoing chunk size at connect, so shared encodings fit all. */
-export const OUT_CHUNK_SIZE = 4096;
-/** The stream id nearly every player gets from its first createStream; shared encodings use it. */
-const SHARED_STREAM_ID = 1;
-
-/**
- * Shared encodings always use full (type-0) headers, on chunk streams the
- * session's own header-compressing writer never uses (it sends its stream
- * data messages on Csid.Data), so neither can confuse the other's state.
- */
-const CSID_BY_TYPE: Record<number, number> = { 8: Csid.Audio, 9: Csid.Video, 18: Csid.MediaData };
-
-export function encodeTagForRtmp(tag: MediaTag, streamId: number): Buffer {
-  // Timed script data (onTextData, onCuePoint, …) goes out as an aggregate message (spec §7.1.6) holding
-  // the FLV tag itself: librtmp writes only onMetaData of plain data messages into its FLV output, but
-  // copies aggregates whole, and every RTMP player splits them back into the same data message.
-  const aggregate = tag.type === 18 && !tag.config;
-  return encodeMessage(
-    {
-      csid: CSID_BY_TYPE[tag.type]!,
-      type: aggregate ? MessageType.Aggregate : tag.type,
-      streamId,
-      timestamp: tag.timestamp,
-      payload: aggregate ? tag.flv : tag.body,
-    },
-    OUT_CHUNK_SIZE,
-  );
-}
+import { rtmpBytesOf } from './media-output.js';
+import { userControl, UserControlEvent } from './messages.js';
+import type { Transport } from './session-contract.js';
 
 export class RtmpPlaySink implements Sink {
   readonly protocol = 'rtmp' as const;
@@ -83,12 +54,7 @@ export class RtmpPlaySink implements Sink {
   }
 
   write(tag: MediaTag): void {
-    if (this.#streamId === SHARED_STREAM_ID) {
-      tag.rtmp ??= encodeTagForRtmp(tag, SHARED_STREAM_ID);
-      this.#transport.write(tag.rtmp);
-    } else {
-      this.#transport.write(encodeTagForRtmp(tag, this.#streamId));
-    }
+    this.#transport.write(rtmpBytesOf(tag, this.#streamId));
   }
 
   cork(): void {

@@ -19,7 +19,8 @@ import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
   userControl, UserControlEvent, windowAckSize,
 } from './messages.js';
-import { RtmpPlaySink, OUT_CHUNK_SIZE } from './play-sink.js';
+import { OUT_CHUNK_SIZE } from './media-output.js';
+import { RtmpPlaySink } from './play-sink.js';
 import type { Rc4 } from './rc4.js';
 import { Rc4Transport } from './rtmpe.js';
 import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';

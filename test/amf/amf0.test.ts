@@ -270,11 +270,10 @@ describe('AMF0 hostile input', () => {
     expectAmfError(() => decodeAmf0(hex('0c ffffffff 61')));
   });
 
-  it('rejects a strict array announcing 0xFFFFFFFF items in 20 bytes, quickly', () => {
+  it('rejects a strict array announcing 0xFFFFFFFF items in 20 bytes on the count, before reading any element', () => {
     const buf = Buffer.concat([hex('0a ffffffff'), Buffer.alloc(15, 0x05)]);
-    const started = performance.now();
-    expectAmfError(() => decodeAmf0(buf));
-    expect(performance.now() - started).toBeLessThan(50);
+    const err = expectAmfError(() => decodeAmf0(buf));
+    expect(err.message).toMatch(/announces 4294967295 entries/);
   });
 
   it('rejects strings and containers beyond the configured limits', () => {

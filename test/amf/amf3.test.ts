@@ -252,10 +252,9 @@ describe('AMF3 hostile input', () => {
     expectAmfError(() => decodeAmf3(hex('06 81 00 61'))); // 64 bytes announced, 1 present
   });
 
-  it('rejects an array announcing 2^28 - 1 elements in a short buffer, quickly', () => {
-    const started = performance.now();
-    expectAmfError(() => decodeAmf3(hex('09 ff ff ff ff 01 01 01 01')));
-    expect(performance.now() - started).toBeLessThan(50);
+  it('rejects an array announcing 2^28 - 1 elements in a short buffer on the count, before reading any element', () => {
+    const err = expectAmfError(() => decodeAmf3(hex('09 ff ff ff ff 01 01 01 01')));
+    expect(err.message).toMatch(/announces 268435455 entries/);
   });
 
   it('rejects strings, byte arrays and containers beyond the configured limits', () => {

@@ -45,6 +45,7 @@ describe('three nodes, one Redis, nginx in front', () => {
   const viewers: TestViewer[] = [];
   let owner: Node;
   let others: Node[];
+  let raceWinner: Proc;
 
   beforeAll(async () => {
     const source = testSource(SOURCE);
@@ -173,6 +174,17 @@ describe('three nodes, one Redis, nginx in front', () => {
     expect(await redis.cli('get', 'gateway:stream:live/race')).toBe(winner.url);
     const stillRunning = racers.filter((r) => r.child.exitCode === null);
     expect(stillRunning).toHaveLength(1);
+    raceWinner = stillRunning[0]!;
+  });
+
+  it('DELETE /api/streams/APP/KEY on a node without the stream kicks its publisher on the owner', async () => {
+    const holder = await redis.cli('get', 'gateway:stream:live/race');
+    // The node that owns live/main holds no copy of live/race.
+    expect(holder).not.toBe(owner.url);
+    const r = await fetch(`${owner.url}/api/streams/live/race`, { method: 'DELETE' });
+    expect(r.status).toBe(204);
+    await raceWinner.exited;
+    await waitFor('its key released', async () => (await redis.cli('exists', 'gateway:stream:live/race')) === '0');
   });
 
   it('SIGKILL of the owner: its viewers end, the key lapses within the TTL, a new publish elsewhere is found by reconnects', async () => {

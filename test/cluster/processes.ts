@@ -1,11 +1,12 @@
 // Real processes for the cluster tests: redis-server on a free loopback port,
 // gateway nodes spawned from server/main.ts (through tsx), and nginx with the
 // shipped deploy/nginx-cluster.conf, its addresses and ports replaced.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CACHE_DIR } from '../support/ffmpeg.js';
 import { freePort, startNginx, type Nginx } from '../support/nginx.js';
 import { waitFor } from '../support/wait.js';
 
@@ -147,4 +148,24 @@ export async function startClusterNginx(nodes: { httpPort: number; rtmpPort: num
   const [httpListen, rtmpListen] = [await freePort(), await freePort()];
   const nginx = await startNginx(deployedClusterConf(httpListen, rtmpListen, nodes), httpListen, { modules: [STREAM_MODULE] });
   return { nginx, http: `127.0.0.1:${httpListen}`, rtmp: `127.0.0.1:${rtmpListen}` };
+}
+
+/**
+ * A 320x180 H.264 + AAC source at about 300 kbit/s (encoded once, cached): hundreds of test
+ * viewers in one test process can keep up with it on a busy machine.
+ */
+export function lowRateSource(): string {
+  const file = path.join(CACHE_DIR, 'src-cluster-320x180-25-g25-300k-6s-aac.flv');
+  if (existsSync(file)) return file;
+  mkdirSync(CACHE_DIR, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  const r = spawnSync('ffmpeg', [
+    '-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x180:rate=25',
+    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=44100', '-t', '6',
+    '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-g', '25', '-keyint_min', '25', '-sc_threshold', '0',
+    '-b:v', '300k', '-bf', '0', '-c:a', 'aac', '-b:a', '64k', '-ac', '2', '-f', 'flv', tmp,
+  ], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ffmpeg could not make the low-rate source: ${r.stderr}`);
+  renameSync(tmp, file);
+  return file;
 }

@@ -3,7 +3,7 @@ import { encodeAmf0 } from '../../server/amf/amf0.js';
 import { MediaTag } from '../../server/hub/media-tag.js';
 import { ChunkStreamReader, type RtmpMessage } from '../../server/rtmp/chunk-reader.js';
 import { MessageType, splitAggregate } from '../../server/rtmp/messages.js';
-import { encodeTagForRtmp, OUT_CHUNK_SIZE } from '../../server/rtmp/play-sink.js';
+import { encodeTagForRtmp, OUT_CHUNK_SIZE } from '../../server/rtmp/media-output.js';
 
 function decode(buf: Buffer): RtmpMessage[] {
   const out: RtmpMessage[] = [];
