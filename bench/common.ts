@@ -43,6 +43,8 @@ export interface SentTag {
   n: number;
   t: number;
   h: string | null;
+  /** the RTMP timestamp it was sent with (ms), which the servers keep on their timelines */
+  ts: number;
 }
 
 export type PublisherMsg =

@@ -188,7 +188,7 @@ async function main(): Promise<void> {
       // The send time is taken just before the bytes are handed to the socket.
       const t = nowMs();
       write(mediaMessage(f.type, streamId, ts, f.payload));
-      batch.push({ ty: f.type, n: TAG_HEADER_BYTES + f.payload.length + TAG_TRAILER_BYTES, t, h: ids[i]! });
+      batch.push({ ty: f.type, n: TAG_HEADER_BYTES + f.payload.length + TAG_TRAILER_BYTES, t, h: ids[i]!, ts });
       sent++;
       if (++i === frames.length) {
         i = 0;

@@ -16,9 +16,7 @@ import { LiveRecovery } from './live-recovery.js';
 import { bitrateFromSpeed } from './stats-sampler.js';
 import { StatusBoard, type StatusExtra } from './status-board.js';
 import { ListingCheck } from './stream-listing.js';
-import { LatencyClock, timelineStartOf } from './latency-clock.js';
-import { joinPosition } from './live-join.js';
-import { TimeSync, timeUrl, wallNow } from './time-sync.js';
+import { LatencyWatch } from './latency-watch.js';
 import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } from './urls.js';
 import { ProgressWatch, watchdogVerdict } from './watchdog.js';
 
@@ -83,16 +81,14 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     hadMedia: () => !!mediaInfo || progress.bufferedEnd > 0,
   }, tuning, new ListingCheck(apiUrl(base), stream), stream);
   const backoff = recovery.backoff;
-  const latency = new LatencyClock();
-  const timeSync = new TimeSync(timeUrl(apiUrl(base), stream), latency);
-  // The join (live-join.ts) needs the presented-frame clock; without requestVideoFrameCallback
-  // the player starts at once and mpegts.js's chaser trims the burst as before.
-  const frameCallbacks = typeof (video as Partial<HTMLVideoElement>).requestVideoFrameCallback === 'function';
-  let joining = false;
-  let joinTimer: ReturnType<typeof setInterval> | undefined;
-  /** the buffer the player starts with: the one mpegts.js's live sync aims at */
-  const joinTarget = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig }.liveSyncTargetLatency ?? 0.3;
-  let frameCallback = 0;
+  const latency = new LatencyWatch(video, apiUrl(base), stream, { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig }.liveSyncTargetLatency ?? 0.3, (at) => {
+    try {
+      if (at > (video.currentTime || 0)) video.currentTime = at;
+    } catch {
+      // seeking can throw while the media source is closing; playing from the start is still fine
+    }
+    tryPlay();
+  }, () => !!conn && isConnected(board.state));
   let url = streamUrl();
 
   function streamUrl(): string {
@@ -156,8 +152,6 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     }
     url = streamUrl();
     behindRef = null;
-    latency.reset();
-    timeSync.restart();
     mediaInfo = null;
     bitrate = 0;
     const t = now();
@@ -183,10 +177,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         ended: () => recovery.lost('ended', 'stream ended'),
         mediaInfo: onMediaInfo,
         statistics: (si) => { bitrate = bitrateFromSpeed(si.speed) ?? bitrate; },
-        scriptData: (d) => {
-          const start = timelineStartOf(d);
-          if (start !== null) latency.setTimelineStart(start);
-        },
+        scriptData: (d) => latency.scriptData(d),
       });
     } catch (e) {
       go('start-failed', 'Could not start the player.', { detail: errorText(e) });
@@ -195,44 +186,14 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     }
     conn = c;
     go('connect', `Connecting to ${stream} (${protoLabel()})` + (rewind > 0 ? `, ${rewind} s behind live` : '') + '…');
-    joining = frameCallbacks && rewind <= 0;
-    video.autoplay = !joining;
-    clearInterval(joinTimer);
-    if (joining) joinTimer = setInterval(checkJoin, 40);
+    const joining = latency.connect(rewind > 0);
     try {
       c.start();
     } catch (e) {
       onError('OtherError', 'Exception', { msg: errorText(e) });
       return;
     }
-    timeSync.tick();
     if (!joining) tryPlay();
-  }
-
-  /** While joining: start playback once, near the end of the burst, when it is all in (live-join.ts). */
-  function checkJoin(): void {
-    if (!joining) return clearInterval(joinTimer);
-    if (!conn || !isConnected(board.state)) return;
-    const b = video.buffered;
-    const start = b && b.length ? b.start(b.length - 1) : 0;
-    const end = bufferedEnd(video);
-    const at = joinPosition({ start, end, liveEdge: latency.liveEdgeMediaTime(wallNow()), waitedMs: now() - connectStartedAt }, joinTarget);
-    if (at === null) return;
-    joining = false;
-    clearInterval(joinTimer);
-    video.autoplay = true;
-    try {
-      if (at > (video.currentTime || 0)) video.currentTime = at;
-    } catch {
-      // seeking can throw while the media source is closing; playing from the start is still fine
-    }
-    tryPlay();
-  }
-
-  /** Each presented frame (requestVideoFrameCallback): its true latency. */
-  function onFrame(_now: number, meta: VideoFrameCallbackMetadata): void {
-    frameCallback = video.requestVideoFrameCallback(onFrame);
-    if (rewind <= 0) latency.presented(meta.mediaTime, performance.timeOrigin + meta.expectedDisplayTime);
   }
 
   function tryPlay(): void {
@@ -380,9 +341,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     const t = now();
     meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
     if (!conn || !isConnected(board.state)) return;
-    timeSync.tick();
-    checkJoin();
-    if (!frameCallbacks && !video.paused && rewind <= 0) latency.presented(video.currentTime || 0, wallNow());
+    latency.tick();
     progress.observe(t, bufferedEnd(video), video.currentTime);
     const hidden = document.hidden;
     const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, pausedByPage, hidden }, tuning);
@@ -402,11 +361,10 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   const listeners: [string, () => void][] = [
     ['playing', onPlaying], ['waiting', onWaiting], ['pause', onPause], ['volumechange', onVolumeChange],
-    ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', checkJoin],
+    ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', () => latency.checkJoin()],
   ];
   for (const [type, fn] of listeners) video.addEventListener(type, fn);
   document.addEventListener('visibilitychange', onVisibility);
-  if (frameCallbacks) frameCallback = video.requestVideoFrameCallback(onFrame);
   const tickTimer = setInterval(tick, TICK_MS);
   connect();
 
@@ -416,9 +374,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       if (board.state === 'destroyed') return;
       recovery.clear();
       clearInterval(tickTimer);
-      clearInterval(joinTimer);
-      timeSync.cancel();
-      if (frameCallbacks) video.cancelVideoFrameCallback(frameCallback);
+      latency.destroy();
       teardown();
       for (const [type, fn] of listeners) video.removeEventListener(type, fn);
       document.removeEventListener('visibilitychange', onVisibility);
@@ -432,7 +388,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         state: board.state, message: board.message, detail: board.detail, stream, proto, url,
         bufferedAhead: ahead,
         latency: ahead,
-        trueLatency: conn && rewind <= 0 && latency.latest !== null ? Math.round(latency.latest * 1000) / 1000 : null,
+        trueLatency: conn ? latency.trueLatency : null,
         bitrate: conn ? bitrate : 0,
         soundMuted,
         reconnects: recovery.reconnects,

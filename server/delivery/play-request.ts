@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type { SessionEndedListener } from '../events.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
-import { isSafeName } from '../names.js';
+import { decodeStreamName } from '../names.js';
 
 export interface PlayRequest {
   app: string;
@@ -31,16 +31,9 @@ export function parsePlayPath(url: string): PlayRequest | null {
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
   const m = FLV_PATH.exec(path);
-  if (m === null) return null;
-  let app: string;
-  let key: string;
-  try {
-    app = decodeURIComponent(m[1]!);
-    key = decodeURIComponent(m[2]!);
-  } catch {
-    return null;
-  }
-  if (!isSafeName(app) || !isSafeName(key)) return null;
+  const names = m === null ? null : decodeStreamName(m[1]!, m[2]!);
+  if (names === null) return null;
+  const { app, key } = names;
   return { app, key, name: `${app}/${key}`, query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)) };
 }
 

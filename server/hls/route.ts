@@ -4,7 +4,7 @@
 // reload answers briefly, per full query). Access is asked as for HTTP-FLV, with the same query.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PlayRequest } from '../delivery/play-request.js';
-import { isSafeName } from '../names.js';
+import { decodeStreamName } from '../names.js';
 import type { HlsMuxer } from './muxer.js';
 import { advancePartLimit, carriedQuery, parseReloadDirective, renderPlaylist, targetDurationS, tooFarAhead } from './playlist.js';
 import type { HlsService } from './service.js';
@@ -25,16 +25,9 @@ const HLS_PATH = /^\/([^/]+)\/([^/]+)\/(?:(index\.m3u8)|([0-9a-f]{8})\/(?:(init\
 export function parseHlsPath(url: string): HlsRequest | null {
   const q = url.indexOf('?');
   const m = HLS_PATH.exec(q < 0 ? url : url.slice(0, q));
-  if (m === null) return null;
-  let app: string;
-  let key: string;
-  try {
-    app = decodeURIComponent(m[1]!);
-    key = decodeURIComponent(m[2]!);
-  } catch {
-    return null;
-  }
-  if (!isSafeName(app) || !isSafeName(key)) return null;
+  const names = m === null ? null : decodeStreamName(m[1]!, m[2]!);
+  if (m === null || names === null) return null;
+  const { app, key } = names;
   const epoch = m[4]!;
   const resource: HlsResource =
     m[3] !== undefined ? { kind: 'playlist' }

@@ -6,7 +6,7 @@
 // gateway's timeline, which is how it maps a presented frame back to the time
 // the gateway received it (true latency, docs/web-player.md).
 import { encodeAmf0 } from '../amf/amf0.js';
-import { MediaTag } from './media-tag.js';
+import { MediaTag, TagType } from './media-tag.js';
 
 /** The cue's `name`, as the player looks for it in mpegts.js's SCRIPTDATA_ARRIVED event. */
 export const TIMELINE_CUE_NAME = 'gateway-timeline';
@@ -18,7 +18,7 @@ export const TIMELINE_CUE_NAME = 'gateway-timeline';
  */
 export function timelineCue(start: number): MediaTag {
   const body = encodeAmf0(['onCuePoint', { name: TIMELINE_CUE_NAME, type: 'event', time: 0, parameters: { start } }]);
-  return new MediaTag(18, 0, body, false, true);
+  return new MediaTag(TagType.Script, 0, body, false, true);
 }
 
 export interface TagOutput {
@@ -32,7 +32,7 @@ export class BrowserFeed {
   deliver(tag: MediaTag, out: TagOutput): void {
     const safe = tag.browser;
     if (safe === null) return;
-    if (!this.#cued && safe.type !== 18 && !safe.config) {
+    if (!this.#cued && safe.type !== TagType.Script && !safe.config) {
       this.#cued = true;
       out.send(timelineCue(safe.timestamp));
     }

@@ -5,7 +5,7 @@
 // cached keyframe's timestamp, not at 0.
 import type { Logger } from '../log.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
-import { MediaTag, type TagType } from './media-tag.js';
+import { MediaTag, TagType } from './media-tag.js';
 import { RewindBuffer, RewindFeeder, type RewindLimits } from './rewind.js';
 import { Subscriber, type EndReason, type Sink, type SlowViewerLimits } from './subscriber.js';
 import { Timeline, type TimelineLimits } from './timeline.js';
@@ -185,7 +185,7 @@ export class LiveStream {
   setMetadata(body: Buffer, object: Record<string, unknown>): void {
     this.bytesIn += body.length;
     this.metadataObject = object;
-    this.metadata = new MediaTag(18, 0, body, false, true);
+    this.metadata = new MediaTag(TagType.Script, 0, body, false, true);
     this.#joinTags = null;
     this.#fanOut(this.metadata);
   }
@@ -193,14 +193,14 @@ export class LiveStream {
   /** One audio (8), video (9) or data (18) message from the publisher. */
   push(type: TagType, timestamp: number, body: Buffer): void {
     this.bytesIn += body.length;
-    if (type === 9) {
+    if (type === TagType.Video) {
       const v = classifyVideo(body);
       const ts = this.timeline.map('video', timestamp, v.coded ? 'frame' : 'other');
       this.anchorTimestamp = ts;
       this.anchorReceivedAt = Date.now();
       this.#sawVideo = true;
       if (v.config !== undefined) {
-        const tag = new MediaTag(9, ts, body, false, true);
+        const tag = new MediaTag(TagType.Video, ts, body, false, true);
         this.videoConfig = tag;
         this.video = v.config;
         // Cached frames were coded against the old parameters; new viewers must wait for a keyframe.
@@ -210,10 +210,10 @@ export class LiveStream {
         return;
       }
       if (v.trackConfig !== undefined) {
-        this.#cacheTrackConfig(v.trackConfig, new MediaTag(9, ts, body, false, true));
+        this.#cacheTrackConfig(v.trackConfig, new MediaTag(TagType.Video, ts, body, false, true));
         return;
       }
-      const tag = new MediaTag(9, ts, body, v.keyframe, false);
+      const tag = new MediaTag(TagType.Video, ts, body, v.keyframe, false);
       if (v.coded) this.videoFrames++;
       if (this.video === null && v.codecName !== undefined && v.coded) {
         this.video = { codec: v.codecName, profile: '', level: 0, width: 0, height: 0 };
@@ -230,7 +230,7 @@ export class LiveStream {
       this.#fanOut(tag);
       return;
     }
-    if (type === 8) {
+    if (type === TagType.Audio) {
       const a = classifyAudio(body);
       const isFrame = a.config === undefined && a.trackConfig === undefined;
       const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
@@ -238,7 +238,7 @@ export class LiveStream {
       this.anchorReceivedAt = Date.now();
       this.#sawAudio = true;
       if (a.config !== undefined) {
-        const tag = new MediaTag(8, ts, body, false, true);
+        const tag = new MediaTag(TagType.Audio, ts, body, false, true);
         // Cached audio frames were coded against the old config, and a new viewer would get them
         // after the new one: a changed header drops the GOP like a video one; a repeated identical header
         // (some encoders resend it) keeps it.
@@ -250,18 +250,18 @@ export class LiveStream {
         return;
       }
       if (a.trackConfig !== undefined) {
-        this.#cacheTrackConfig(a.trackConfig, new MediaTag(8, ts, body, false, true));
+        this.#cacheTrackConfig(a.trackConfig, new MediaTag(TagType.Audio, ts, body, false, true));
         return;
       }
       // AC-3, E-AC-3, MP3 and other codecs without a sequence header are known from their frames.
       if (this.audio === null && a.seen !== undefined) this.audio = a.seen;
-      const tag = new MediaTag(8, ts, body, false, false);
+      const tag = new MediaTag(TagType.Audio, ts, body, false, false);
       if (this.hasVideo) this.gop.add(tag);
       else if (this.waiting.size > 0) this.#startWaiting();
       this.#fanOut(tag);
       return;
     }
-    this.#fanOut(new MediaTag(18, this.timeline.map('data', timestamp, 'other'), body, false, false));
+    this.#fanOut(new MediaTag(TagType.Script, this.timeline.map('data', timestamp, 'other'), body, false, false));
   }
 
   /**
@@ -271,7 +271,7 @@ export class LiveStream {
    */
   injectData(body: Buffer): number {
     const ts = this.timeline.injectData();
-    this.#fanOut(new MediaTag(18, ts, body, false, false));
+    this.#fanOut(new MediaTag(TagType.Script, ts, body, false, false));
     return ts;
   }
 
@@ -288,7 +288,7 @@ export class LiveStream {
   #fanOut(tag: MediaTag): void {
     for (const sub of this.subscribers) sub.deliver(tag);
     if (this.rewind !== null) {
-      const start = tag.keyframe || (!this.hasVideo && tag.type === 8 && !tag.config);
+      const start = tag.keyframe || (!this.hasVideo && tag.type === TagType.Audio && !tag.config);
       this.rewind.add(
         tag,
         start,

@@ -4,7 +4,9 @@
 import { browserSafeAudio, browserSafeVideo } from '../media/browser-safe.js';
 import { serializeFlvTag, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
 
-export type TagType = 8 | 9 | 18;
+/** FLV tag types (FLV spec E.4.1), the same numbers as the RTMP message types of the media. */
+export const TagType = { Audio: 8, Video: 9, Script: 18 } as const;
+export type TagType = (typeof TagType)[keyof typeof TagType];
 
 export class MediaTag {
   readonly type: TagType;
@@ -44,7 +46,7 @@ export class MediaTag {
   get browser(): MediaTag | null {
     if (this.#browser !== undefined) return this.#browser;
     const body = this.body;
-    const safe = this.type === 9 ? browserSafeVideo(body) : this.type === 8 ? browserSafeAudio(body) : body;
+    const safe = this.type === TagType.Video ? browserSafeVideo(body) : this.type === TagType.Audio ? browserSafeAudio(body) : body;
     this.#browser = safe === null ? null : safe === body ? this : new MediaTag(this.type, this.timestamp, safe, this.keyframe, this.config);
     return this.#browser;
   }

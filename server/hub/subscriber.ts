@@ -3,7 +3,7 @@
 // sequence headers still go out), over the hard limit or skipping for too long
 // it is disconnected. A stalled viewer therefore costs bounded memory and
 // never delays the others, since nothing here waits on a socket.
-import type { MediaTag } from './media-tag.js';
+import { TagType, type MediaTag } from './media-tag.js';
 import * as batch from './write-batch.js';
 
 /** How a subscriber takes the stream: viewers by protocol, a recording, or a push relay to another server. */
@@ -71,7 +71,7 @@ export class Subscriber {
       this.#batch = batch.batchId;
       batch.enlist(this.sink as batch.Corkable);
     }
-    if (tag.type !== 8 || tag.config) batch.noteVideo();
+    if (tag.type !== TagType.Audio || tag.config) batch.noteVideo();
     this.sink.write(tag);
   }
 
@@ -104,7 +104,7 @@ export class Subscriber {
       return;
     }
     if (this.skipping) {
-      if (tag.type === 9) {
+      if (tag.type === TagType.Video) {
         if (tag.keyframe && backlog <= softBytes) {
           this.skipping = false;
         } else {
@@ -115,7 +115,7 @@ export class Subscriber {
           return;
         }
       }
-    } else if (backlog > softBytes && tag.type === 9) {
+    } else if (backlog > softBytes && tag.type === TagType.Video) {
       this.skipping = true;
       this.skipSince = Date.now();
       this.droppedTags++;

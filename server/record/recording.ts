@@ -11,7 +11,7 @@
 // onMetaData as a data track of its own); other script data is written through.
 import { decodeAmf0 } from '../amf/amf0.js';
 import type { AmfObject } from '../amf/types.js';
-import type { MediaTag } from '../hub/media-tag.js';
+import { TagType, type MediaTag } from '../hub/media-tag.js';
 import { classifyAudio, classifyVideo } from '../hub/track-info.js';
 import type { EndReason, Protocol, Sink, Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
@@ -167,14 +167,14 @@ export class Recording implements Sink {
   write(tag: MediaTag): void {
     if (this.#stopping) return;
     let w = this.#writer;
-    if (tag.type === 18) {
+    if (tag.type === TagType.Script) {
       if (tag.config) this.#meta = readMetadata(tag.body);
       else if (w.headerWritten) w.writeTag(tag.flv, this.#rel(tag.timestamp));
       return;
     }
     if (tag.config) {
       // Keyed per track: a multitrack header for track 1 must not replace track 0's (Enhanced RTMP from OBS).
-      const track = tag.type === 9 ? (classifyVideo(tag.body).trackConfig ?? 'video') : (classifyAudio(tag.body).trackConfig ?? 'audio');
+      const track = tag.type === TagType.Video ? (classifyVideo(tag.body).trackConfig ?? 'video') : (classifyAudio(tag.body).trackConfig ?? 'audio');
       this.#configs.delete(track);
       this.#configs.set(track, tag);
       // Before the first frame they are written by #startFile; after it, a change goes in as it comes.
@@ -182,7 +182,7 @@ export class Recording implements Sink {
       return;
     }
     // A file starts on a keyframe; without video, on any audio frame.
-    const startsGop = tag.type === 9 ? tag.keyframe : !this.#hasVideo;
+    const startsGop = tag.type === TagType.Video ? tag.keyframe : !this.#hasVideo;
     if (!w.headerWritten) {
       if (!startsGop) return; // the hub starts viewers on a keyframe, so this is only a safeguard
       this.#startFile(w, tag.timestamp);
@@ -199,8 +199,8 @@ export class Recording implements Sink {
   #startFile(w: FlvFileWriter, at: number): void {
     this.#base = at;
     if (!this.#begun) {
-      this.#hasVideo = [...this.#configs.values()].some((t) => t.type === 9);
-      this.#hasAudio = [...this.#configs.values()].some((t) => t.type === 8);
+      this.#hasVideo = [...this.#configs.values()].some((t) => t.type === TagType.Video);
+      this.#hasAudio = [...this.#configs.values()].some((t) => t.type === TagType.Audio);
     }
     w.writeHeader(this.#hasAudio, this.#hasVideo, this.#meta);
     for (const cfg of this.#configs.values()) w.writeTag(cfg.flv, 0);

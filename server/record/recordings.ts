@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FLV_HEADER_BYTES, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
+import { TagType } from '../hub/media-tag.js';
 import { isSafeName } from '../names.js';
 import { METADATA_PROBE_BYTES, patchRecordingHeader, readRecordingHeader } from './flv-file-writer.js';
 
@@ -250,11 +251,11 @@ export async function scanTags(file: string): Promise<{ end: number; lastTs: num
         const type = buf[o]!;
         const size = buf.readUIntBE(o + 1, 3);
         const total = TAG_HEADER_BYTES + size + TAG_TRAILER_BYTES;
-        if (type !== 8 && type !== 9 && type !== 18) return { end, lastTs };
+        if (type !== TagType.Audio && type !== TagType.Video && type !== TagType.Script) return { end, lastTs };
         if (buf.length - o < total) break;
         if (buf.readUInt32BE(o + TAG_HEADER_BYTES + size) !== TAG_HEADER_BYTES + size) return { end, lastTs };
         const ts = ((buf[o + 7]! << 24) | buf.readUIntBE(o + 4, 3)) >>> 0;
-        if (type !== 18 && ts > lastTs) lastTs = ts;
+        if (type !== TagType.Script && ts > lastTs) lastTs = ts;
         o += total;
         end = pendingAt + o;
       }

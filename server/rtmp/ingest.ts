@@ -33,5 +33,5 @@ export function ingestMessage(stream: LiveStream, msg: RtmpMessage, limits?: Amf
   // |RtmpSampleAccess and onStatus notifications concern one RTMP connection, not the stream's content.
   if (typeof body[0] === 'string' && (body[0].startsWith('|') || body[0] === 'onStatus')) return;
   const payload = msg.type === MessageType.DataAmf0 && body === values ? msg.payload : encodeAmf0(body);
-  stream.push(18, msg.timestamp, payload);
+  stream.push(MessageType.DataAmf0, msg.timestamp, payload);
 }

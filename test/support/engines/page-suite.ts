@@ -128,16 +128,24 @@ export async function allOrReport<T>(items: T[], label: (t: T) => string, fn: (t
  * (frames and currentTime advancing in every 10 s) for PLAY_SECONDS, with audio
  * and no page error.
  */
-export async function expectAllCombosPlay(fx: EngineFixture, opts: { initScript?: string; screenshot?: string } = {}): Promise<OpenedCombo[]> {
-  const opened: OpenedCombo[] = [];
-  for (const c of COMBOS) opened.push(await fx.openCombo(c, opts.initScript));
-  await allOrReport(opened, (o) => comboLabel(o.combo), async (o) => {
-    await o.watcher.waitPlaying();
-    await o.watcher.expectPlaysFor(PLAY_SECONDS);
-    await fx.expectHealthy(o);
-  });
-  if (opts.screenshot) await opened[0]!.page.screenshot(screenshotPath(opts.screenshot));
-  return opened;
+export async function expectAllCombosPlay(
+  fx: EngineFixture,
+  opts: { initScript?: string; screenshot?: string; atOnce?: number } = {},
+): Promise<OpenedCombo[]> {
+  const all: OpenedCombo[] = [];
+  const atOnce = opts.atOnce ?? COMBOS.length;
+  for (let i = 0; i < COMBOS.length; i += atOnce) {
+    const opened: OpenedCombo[] = [];
+    for (const c of COMBOS.slice(i, i + atOnce)) opened.push(await fx.openCombo(c, opts.initScript));
+    await allOrReport(opened, (o) => comboLabel(o.combo), async (o) => {
+      await o.watcher.waitPlaying();
+      await o.watcher.expectPlaysFor(PLAY_SECONDS);
+      await fx.expectHealthy(o);
+    });
+    if (opts.screenshot && i === 0) await opened[0]!.page.screenshot(screenshotPath(opts.screenshot));
+    all.push(...opened);
+  }
+  return all;
 }
 
 /** Records every state the status element shows from now on, in window.__statesSeen. */
