@@ -36,7 +36,9 @@ describe('normalizeRequestedProto', () => {
 });
 
 describe('detectCapabilities', () => {
-  const video = (answer: string) => ({ canPlayType: (t: string) => (t === 'application/vnd.apple.mpegurl' ? answer : '') });
+  const video = (answer: CanPlayTypeResult) => ({
+    canPlayType: (t: string): CanPlayTypeResult => (t === 'application/vnd.apple.mpegurl' ? answer : ''),
+  });
   const source = (ok: boolean) => ({ isTypeSupported: () => ok });
 
   it('reads MediaSource, ManagedMediaSource (with H.264) and native HLS', () => {
