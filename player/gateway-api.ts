@@ -2,6 +2,7 @@
 // module: built once from a default base URL and a way to get mpegts.js.
 import { checkSupport, describeCodec } from './codecs.js';
 import { createLivePlayer } from './live-player.js';
+import { normalizeRequestedProto } from './protocol-choice.js';
 import { LIVE_DEFAULTS, LOW_LATENCY_CONFIG, type LivePlayer, type LivePlayerOptions, type PlayerEnvironment } from './live-types.js';
 import { createRecordingPlayer, type RecordingPlayer, type RecordingPlayerOptions } from './recording-player.js';
 import {
@@ -30,6 +31,8 @@ export function liveApi(env: PlayerEnvironment) {
     loadMpegts: (url?: string) => env.loadMpegts(url),
     normalizeStream,
     normalizeProto,
+    /** ws / http plus 'auto' and 'hls'; null for anything else */
+    normalizeRequestedProto: (proto: unknown) => normalizeRequestedProto(proto, normalizeProto),
     defaults: LIVE_DEFAULTS,
     mpegtsConfig: LOW_LATENCY_CONFIG,
     baseUrl: env.defaultBase,

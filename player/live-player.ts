@@ -12,7 +12,9 @@ import { bufferedAhead, bufferedEnd, errorText, now, seekToLiveEdge } from './me
 import { FrameMeter, mediaStats } from './media-stats.js';
 import type { MpegtsConfig, MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
 import { classifyError, errorDetail, errorMessage } from './mpegts-errors.js';
+import { createHlsPlayback } from './hls-playback.js';
 import { LiveRecovery } from './live-recovery.js';
+import { chooseProtocol, detectCapabilities, normalizeRequestedProto } from './protocol-choice.js';
 import { bitrateFromSpeed } from './stats-sampler.js';
 import { StatusBoard, type StatusExtra } from './status-board.js';
 import { ListingCheck } from './stream-listing.js';
@@ -46,8 +48,13 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   if (!/^[^/]+\/[^/]+$/.test(stream)) {
     throw new TypeError('LiveGateway.createPlayer: options.stream must look like "APP/KEY"');
   }
-  const proto = normalizeProto(o.proto) ?? 'ws';
   const base = o.base || env.defaultBase;
+  const requested = normalizeRequestedProto(o.proto, normalizeProto) ?? 'ws';
+  const choice = requested === 'ws' || requested === 'http' ? { proto: requested } as const
+    : chooseProtocol(requested, detectCapabilities(globalThis as unknown as Window & Record<string, unknown>, video));
+  if (choice.proto === null) return createHlsPlayback(video, o, { stream, base, engine: null, reason: choice.reason, autoMute: tuning.autoMute });
+  if (choice.proto === 'hls') return createHlsPlayback(video, o, { stream, base, engine: choice.engine, autoMute: tuning.autoMute });
+  const proto = choice.proto;
   let hasAudio = o.hasAudio;
   let rewind = normalizeRewind(o.rewind ?? o.params?.rewind);
   prepareElement(video);

@@ -60,8 +60,9 @@ export const LOW_LATENCY_CONFIG: Readonly<MpegtsConfig> = Object.freeze({
 export interface LivePlayerOptions extends Partial<LiveTuning> {
   /** "APP/KEY" */
   stream: string;
-  /** 'ws' (default) or 'http'; other spellings ('wss', 'http-flv', …) are understood */
-  proto?: Proto | string;
+  /** 'ws' (default), 'http', 'hls' (LL-HLS: hls.js, or the browser's own) or 'auto' (WS-FLV where MSE exists, native HLS
+   * otherwise); other spellings ('wss', 'http-flv', 'll-hls', …) are understood */
+  proto?: Proto | 'hls' | 'auto' | string;
   /** the gateway's base URL (default: where player.js was loaded from; the page's origin for the module) */
   base?: string;
   /** extra query parameters for the stream URL, e.g. { exp, sig } */
@@ -91,7 +92,7 @@ export interface LiveStatus {
   state: LiveState;
   message: string;
   stream: string;
-  proto: Proto;
+  proto: LiveProto;
   url: string;
   /** while reconnecting: when the next attempt starts */
   retryInMs?: number;
@@ -106,7 +107,7 @@ export interface LiveStats extends MediaStats {
   message: string;
   detail: string;
   stream: string;
-  proto: Proto;
+  proto: LiveProto;
   url: string;
   /** seconds buffered ahead of the playhead */
   bufferedAhead: number;
@@ -161,10 +162,13 @@ export interface LivePlayer {
   readonly rewind: number;
   readonly state: LiveState;
   readonly stream: string;
-  readonly proto: Proto;
+  readonly proto: LiveProto;
   readonly url: string;
   readonly video: HTMLVideoElement;
 }
+
+/** The protocol a live player plays with. */
+export type LiveProto = Proto | 'hls';
 
 /** What a player needs from its packaging: the default base URL and how to get mpegts.js. */
 export interface PlayerEnvironment {

@@ -39,3 +39,27 @@ export function scriptLoader(defaultUrl: string): (url?: string) => Promise<Mpeg
     return p;
   };
 }
+
+const globals = new Map<string, Promise<unknown>>();
+
+/** A library that puts itself on window (hls.js as window.Hls): the global if there, else a <script> once. */
+export function loadGlobalScript<T>(src: string, name: string): Promise<T> {
+  const g = globalThis as Record<string, unknown>;
+  if (g[name]) return Promise.resolve(g[name] as T);
+  let p = globals.get(src);
+  if (!p) {
+    p = new Promise<unknown>((resolve, reject) => {
+      const s = document.createElement('script');
+      s.src = src;
+      s.async = true;
+      s.onload = () => (g[name] ? resolve(g[name]) : reject(new Error(`${src} loaded but window.${name} is missing`)));
+      s.onerror = () => {
+        globals.delete(src);
+        reject(new Error(`Could not load ${s.src}`));
+      };
+      (document.head || document.documentElement).appendChild(s);
+    });
+    globals.set(src, p);
+  }
+  return p as Promise<T>;
+}

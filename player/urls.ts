@@ -105,3 +105,11 @@ export function recordingUrl(name: string, base: string, params?: QueryParams, d
   // `?download` (no value) makes the server answer with Content-Disposition: attachment.
   return download ? u.href + (u.search ? '&' : '?') + 'download' : u.href;
 }
+
+/** The LL-HLS playlist URL of a stream "APP/KEY", with the page's query (e.g. signed links) carried. */
+export function hlsUrl(stream: string, base: string, params?: QueryParams): string {
+  const path = normalizeStream(stream).split('/').map(encodeURIComponent).join('/') + '/index.m3u8';
+  const u = new URL(path, resolveBase(base));
+  setParams(u, params);
+  return u.href;
+}

@@ -1,4 +1,4 @@
-/* Chromeless embed page: embed.html?stream=APP/KEY[&proto=ws|http][&rewind=SECONDS][&fit=cover][&muted=0]; `c` toggles captions */
+/* Chromeless embed page: embed.html?stream=APP/KEY[&proto=auto|ws|http|hls][&rewind=SECONDS][&fit=cover][&muted=0]; `c` toggles captions */
 (function () {
   'use strict';
   var LG = window.LiveGateway;
@@ -8,7 +8,7 @@
   var btnMute = document.getElementById('btn-mute');
   var captions = window.LiveCaptions(document.getElementById('captions'));
   var stream = LG.normalizeStream(q.get('stream'));
-  var proto = LG.normalizeProto(q.get('proto')) || 'ws';
+  var proto = LG.normalizeRequestedProto(q.get('proto')) || 'auto';
   var params = {};
   ['exp', 'sig'].forEach(function (k) { if (q.get(k)) params[k] = q.get(k); });
 
@@ -47,7 +47,8 @@
   }
   document.title = stream + ' · live';
   var support = LG.checkSupport({});
-  if (!support.mse) {
+  // auto and hls fall back to the browser's own HLS without MSE; the player says when neither exists
+  if (!support.mse && (proto === 'ws' || proto === 'http')) {
     show({ state: 'unsupported', message: support.message });
     return;
   }

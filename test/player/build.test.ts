@@ -32,8 +32,10 @@ describe('the player build', () => {
     const LG = runClassic(['player.js'], 'http://gw.test/prefix/player.js');
     expect(Object.keys(LG).sort()).toEqual([
       'apiUrl', 'baseUrl', 'buildUrls', 'checkSupport', 'createPlayer', 'defaults', 'describeCodec', 'loadMpegts',
-      'mpegtsConfig', 'normalizeProto', 'normalizeRewind', 'normalizeStream', 'version',
+      'mpegtsConfig', 'normalizeProto', 'normalizeRequestedProto', 'normalizeRewind', 'normalizeStream', 'version',
     ]);
+    const requested = LG.normalizeRequestedProto as (p: unknown) => string | null;
+    expect(['auto', 'LL-HLS', 'wss', 'http-flv', 'rtmp'].map(requested)).toEqual(['auto', 'hls', 'ws', 'http', null]);
     expect(LG.baseUrl).toBe('http://gw.test/prefix/');
     const buildUrls = LG.buildUrls as (s: string, o?: object) => { http: string; ws: string };
     expect(buildUrls('live/cam 1', { params: { sig: 'a b' } })).toEqual({

@@ -1,0 +1,107 @@
+// Issue 14, "the page chooses": the embed page plays the gateway's LL-HLS through hls.js (loaded on
+// demand from vendor/hls.js) when asked with proto=hls, frames and currentTime advancing and the
+// player saying "hls"; and with proto=auto in a browser with neither Media Source Extensions
+// (window.MediaSource deleted before the page loads) nor native HLS (this Chromium answers "maybe"
+// for HLS, so canPlayType is hidden too) the page says clearly that it cannot play.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, type TestBrowser, type TestPage } from '../support/browser.js';
+import { publish, testSource, type Proc } from '../support/ffmpeg.js';
+import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { waitFor } from '../support/wait.js';
+
+interface PlayerStats {
+  state: string;
+  message: string;
+  proto: string;
+  url: string;
+  decodedFrames: number;
+  currentTime: number;
+  videoWidth: number;
+}
+
+const WAIT_MS = 40_000;
+const CANNOT_PLAY = 'This browser cannot play live video: it has neither Media Source Extensions nor native HLS.';
+const NO_MSE = 'delete window.MediaSource; delete window.ManagedMediaSource;';
+// Chromium answers "maybe" for HLS; a browser without native HLS answers "".
+const NO_NATIVE_HLS = `(() => {
+  const real = HTMLMediaElement.prototype.canPlayType;
+  HTMLMediaElement.prototype.canPlayType = function (t) { return /mpegurl/i.test(t) ? '' : real.call(this, t); };
+})();`;
+
+let gw: TestGateway;
+let browser: TestBrowser;
+const procs: Proc[] = [];
+const pages: TestPage[] = [];
+
+function stats(tp: TestPage): Promise<PlayerStats | null> {
+  return tp.page.evaluate('window.__player ? window.__player.stats() : null') as Promise<PlayerStats | null>;
+}
+
+/** Frames the element really presented (getVideoPlaybackQuality), not what the player reports. */
+function presentedFrames(tp: TestPage): Promise<number> {
+  return tp.page.evaluate('document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames') as Promise<number>;
+}
+
+beforeAll(async () => {
+  testSource();
+  gw = await startTestGateway();
+  browser = await launchBrowser();
+});
+
+afterEach(async () => {
+  await Promise.all(pages.splice(0).map((p) => p.close()));
+  await Promise.all(procs.splice(0).map((p) => p.stop()));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await gw?.close();
+});
+
+describe('the embed page chooses its protocol', () => {
+  it('plays LL-HLS through hls.js with proto=hls, and says so', async () => {
+    const name = 'live/embed-hls';
+    procs.push(publish(gw.rtmpUrl(name)));
+    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
+    const tp = await browser.open(gw.httpUrl(`/embed.html?stream=${name}&proto=hls`), { viewport: { width: 640, height: 360 } });
+    pages.push(tp);
+    let last: PlayerStats | null = null;
+    const describe = () => JSON.stringify({ stats: last, errors: tp.errors.map((e) => e.message), console: tp.console.slice(-5) });
+    const first = await waitFor('the player to play over HLS', async () => {
+      last = await stats(tp);
+      return last?.state === 'playing' && last.decodedFrames > 0 ? last : undefined;
+    }, WAIT_MS).catch((err: Error) => { throw new Error(`${err.message}: ${describe()}`); });
+    const framesBefore = await presentedFrames(tp);
+    const second = await waitFor('frames and currentTime to advance', async () => {
+      last = await stats(tp);
+      const frames = await presentedFrames(tp);
+      return last && frames > framesBefore + 10 && last.currentTime > first.currentTime + 0.5 ? last : undefined;
+    }, WAIT_MS).catch((err: Error) => { throw new Error(`${err.message}: ${describe()}`); });
+
+    expect(second.proto).toBe('hls');
+    expect(second.url).toBe(gw.httpUrl(`/${name}/index.m3u8`));
+    expect(second.videoWidth).toBe(1280);
+    expect(second.message).toContain('LL-HLS, hls.js');
+    expect(await tp.page.getByTestId('status').textContent()).toContain('LL-HLS');
+    // hls.js came from the gateway on demand, and the gateway serves this page over HLS.
+    expect(await tp.page.evaluate('typeof window.Hls')).toBe('function');
+    expect(gw.hub.viewersByProtocol(gw.hub.get(name)!).hls).toBeGreaterThanOrEqual(1);
+    expect(tp.errors).toEqual([]);
+  });
+
+  it('says it cannot play with proto=auto when the browser has neither MSE nor native HLS', async () => {
+    const name = 'live/embed-no-mse';
+    procs.push(publish(gw.rtmpUrl(name)));
+    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
+    const tp = await browser.open(gw.httpUrl(`/embed.html?stream=${name}&proto=auto`), {
+      initScript: NO_MSE + NO_NATIVE_HLS,
+    });
+    pages.push(tp);
+    expect(await tp.page.evaluate('typeof window.MediaSource')).toBe('undefined');
+    const status = tp.page.getByTestId('status');
+    await waitFor('the cannot-play status', async () => ((await status.textContent()) === CANNOT_PLAY ? true : undefined), WAIT_MS);
+    expect(await status.getAttribute('data-state')).toBe('unsupported');
+    expect(((await stats(tp)) as PlayerStats).proto).toBe('hls');
+    expect(tp.errors).toEqual([]);
+  });
+});
