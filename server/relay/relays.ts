@@ -102,7 +102,7 @@ class PushRelay implements Sink {
       },
       message: () => {},
       closed: (reason) => this.#onClientClosed(reason),
-    }, this.log, this.timeoutMs);
+    }, this.log, this.hub.writeBatch, this.timeoutMs);
     this.#client = client;
     client.start();
   }
@@ -230,7 +230,7 @@ class PullRelay {
         if (this.#stream !== null) ingestMessage(this.#stream, msg);
       },
       closed: (reason) => this.#onClientClosed(reason),
-    }, this.log, this.timeoutMs);
+    }, this.log, this.hub.writeBatch, this.timeoutMs);
     this.#client = client;
     client.start();
     if (this.onDemand) this.#watchViewers();
