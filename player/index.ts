@@ -65,3 +65,4 @@ export type { MpegtsConfig } from './mpegts-api.js';
 export type { RecordingPlayer, RecordingPlayerOptions, RecordingState, RecordingStats, RecordingStatus } from './recording-player.js';
 export type { UrlOptions } from './gateway-api.js';
 export { normalizeProto, normalizeRewind, normalizeStream, parseRecording, type Proto, type QueryParams, type RecordingName } from './urls.js';
+export type { CaptionInfoEvent, CuePointEvent, TextEvent, TimedEventMap, TimedEventType } from './timed-text.js';

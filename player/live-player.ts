@@ -17,6 +17,7 @@ import { bitrateFromSpeed } from './stats-sampler.js';
 import { StatusBoard, type StatusExtra } from './status-board.js';
 import { ListingCheck } from './stream-listing.js';
 import { LatencyWatch } from './latency-watch.js';
+import { TimedTextWatch } from './timed-text.js';
 import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } from './urls.js';
 import { ProgressWatch, watchdogVerdict } from './watchdog.js';
 
@@ -90,6 +91,11 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     tryPlay();
   }, () => !!conn && isConnected(board.state));
   let url = streamUrl();
+  // Text and cue points wait until the playhead reaches their timestamp (timed-text.ts).
+  const timed = new TimedTextWatch(video, (t) => latency.clock.timelineOf(t));
+  timed.events.on('text', (e) => o.onText?.(e));
+  timed.events.on('cuepoint', (e) => o.onCuePoint?.(e));
+  timed.events.on('captioninfo', (e) => o.onCaptionInfo?.(e));
 
   function streamUrl(): string {
     const params = { ...o.params };
@@ -152,6 +158,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     }
     url = streamUrl();
     behindRef = null;
+    timed.queue.clear();
     mediaInfo = null;
     bitrate = 0;
     const t = now();
@@ -177,7 +184,10 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         ended: () => recovery.lost('ended', 'stream ended'),
         mediaInfo: onMediaInfo,
         statistics: (si) => { bitrate = bitrateFromSpeed(si.speed) ?? bitrate; },
-        scriptData: (d) => latency.scriptData(d),
+        scriptData: (d) => {
+          latency.scriptData(d);
+          timed.scriptData(d);
+        },
       });
     } catch (e) {
       go('start-failed', 'Could not start the player.', { detail: errorText(e) });
@@ -342,6 +352,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     meter.tick(t, t - connectStartedAt < STARTUP_BURST_MS || video.paused);
     if (!conn || !isConnected(board.state)) return;
     latency.tick();
+    timed.release();
     progress.observe(t, bufferedEnd(video), video.currentTime);
     const hidden = document.hidden;
     const verdict = watchdogVerdict({ state: board.state, now: t, connectStartedAt, watch: progress, pausedByPage, hidden }, tuning);
@@ -378,6 +389,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       teardown();
       for (const [type, fn] of listeners) video.removeEventListener(type, fn);
       document.removeEventListener('visibilitychange', onVisibility);
+      timed.destroy();
       go('destroy', 'Stopped');
       board.silence();
     },
@@ -395,6 +407,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
         retryInMs: recovery.retryInMs(),
         rewind,
         behindLive: Math.round(behindLive() * 10) / 10,
+        timelinePosition: conn ? latency.clock.timelineOf(video.currentTime || 0) : null,
       };
     },
     reconnect(): void {
@@ -413,6 +426,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       if (isConnected(board.state)) tryPlay();
     },
     goLive: () => setRewind(0),
+    on: (type, listener) => timed.events.on(type, listener),
     get rewind() { return rewind; },
     get state() { return board.state; },
     get stream() { return stream; },

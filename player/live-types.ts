@@ -2,6 +2,7 @@
 import type { LiveState } from './life-cycle.js';
 import type { MediaStats } from './media-stats.js';
 import type { MpegtsConfig } from './mpegts-api.js';
+import type { CaptionInfoEvent, CuePointEvent, TextEvent, TimedEventType, TimedListener } from './timed-text.js';
 import type { Proto, QueryParams } from './urls.js';
 
 /** Timings and switches with defaults (LIVE_DEFAULTS); every one can be overridden per player. */
@@ -66,6 +67,12 @@ export interface LivePlayerOptions extends Partial<LiveTuning> {
   /** extra query parameters for the stream URL, e.g. { exp, sig } */
   params?: QueryParams;
   onStatus?: (status: LiveStatus) => void;
+  /** text in the stream (onTextData), when its timestamp plays; more listeners with player.on('text', …) */
+  onText?: (text: TextEvent) => void;
+  /** a cue point in the stream (onCuePoint), when its timestamp plays; player.on('cuepoint', …) */
+  onCuePoint?: (cue: CuePointEvent) => void;
+  /** caption data in the stream (onCaptionInfo), when its timestamp plays; player.on('captioninfo', …) */
+  onCaptionInfo?: (info: CaptionInfoEvent) => void;
   /** force the audio track on or off (false skips it) */
   hasAudio?: boolean;
   hasVideo?: boolean;
@@ -120,6 +127,12 @@ export interface LiveStats extends MediaStats {
   rewind: number;
   /** the offset plus the time the video stalled since it started (seconds, one decimal) */
   behindLive: number;
+  /**
+   * The playhead on the gateway's stream timeline, ms (the timestamps of the FLV tags and of the text
+   * API's answers); null until the gateway's timeline cue has arrived. Text and cue points fire when
+   * this reaches their timestamp.
+   */
+  timelinePosition: number | null;
 }
 
 export interface LivePlayer {
@@ -143,6 +156,8 @@ export interface LivePlayer {
   pause(): void;
   /** Play again after pause(). */
   play(): void;
+  /** Listen to text, cue points or caption data as they play; returns the function that stops listening. */
+  on<K extends TimedEventType>(type: K, listener: TimedListener<K>): () => void;
   readonly rewind: number;
   readonly state: LiveState;
   readonly stream: string;

@@ -1,4 +1,4 @@
-/* Chromeless embed page: embed.html?stream=APP/KEY[&proto=ws|http][&rewind=SECONDS][&fit=cover][&muted=0] */
+/* Chromeless embed page: embed.html?stream=APP/KEY[&proto=ws|http][&rewind=SECONDS][&fit=cover][&muted=0]; `c` toggles captions */
 (function () {
   'use strict';
   var LG = window.LiveGateway;
@@ -6,6 +6,7 @@
   var video = document.getElementById('video');
   var status = document.getElementById('status');
   var btnMute = document.getElementById('btn-mute');
+  var captions = window.LiveCaptions(document.getElementById('captions'));
   var stream = LG.normalizeStream(q.get('stream'));
   var proto = LG.normalizeProto(q.get('proto')) || 'ws';
   var params = {};
@@ -55,6 +56,7 @@
     proto: proto,
     params: params,
     rewind: LG.normalizeRewind(q.get('rewind')),
-    onStatus: show
+    onStatus: show,
+    onText: captions.show
   });
 })();

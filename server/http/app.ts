@@ -71,6 +71,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const WEB_ROOT = path.resolve(here, here.includes(`${path.sep}dist${path.sep}`) ? '../../../web' : '../../web');
 const require = createRequire(import.meta.url);
 export const MPEGTS_DIST = path.dirname(require.resolve('mpegts.js/dist/mpegts.js'));
+/** hls.js's full build, for pages that play LL-HLS where the browser has MSE (player/protocol-choice.ts). */
+export const HLSJS_DIST = path.dirname(require.resolve('hls.js/dist/hls.js'));
+const HLSJS_FILES = new Set(['/hls.js', '/hls.js.map']);
 
 function cors(origins: string[]) {
   const any = origins.includes('*');
@@ -211,6 +214,9 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   });
 
   app.use('/vendor', express.static(MPEGTS_DIST, { maxAge: '1h' }));
+  // Only the build the player loads (not the package's demo files).
+  const hlsjs = express.static(HLSJS_DIST, { maxAge: '1h', index: false });
+  app.use('/vendor', (req, res, next) => (HLSJS_FILES.has(req.path) ? hlsjs(req, res, next) : next()));
   app.use(express.static(WEB_ROOT, { index: 'index.html', maxAge: 0 }));
 
   if (opts.mounted !== true) {

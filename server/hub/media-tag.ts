@@ -2,6 +2,7 @@
 // shared by every viewer. RTMP players need the same body chunked instead; that
 // encoding is made on first use and shared too.
 import { browserSafeAudio, browserSafeVideo } from '../media/browser-safe.js';
+import { browserTimedScript } from '../media/browser-script.js';
 import { serializeFlvTag, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
 
 /** FLV tag types (FLV spec E.4.1), the same numbers as the RTMP message types of the media. */
@@ -46,7 +47,7 @@ export class MediaTag {
   get browser(): MediaTag | null {
     if (this.#browser !== undefined) return this.#browser;
     const body = this.body;
-    const safe = this.type === TagType.Video ? browserSafeVideo(body) : this.type === TagType.Audio ? browserSafeAudio(body) : body;
+    const safe = this.type === TagType.Video ? browserSafeVideo(body) : this.type === TagType.Audio ? browserSafeAudio(body) : browserTimedScript(body, this.timestamp);
     this.#browser = safe === null ? null : safe === body ? this : new MediaTag(this.type, this.timestamp, safe, this.keyframe, this.config);
     return this.#browser;
   }

@@ -62,7 +62,7 @@
     });
   });
   syncProto();
-  // keyboard shortcuts (when not typing): m = mute, f = full screen, l = live edge
+  // keyboard shortcuts (when not typing): m = mute, f = full screen, l = live edge (c = captions: captions.js)
   document.addEventListener('keydown', function (e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var t = e.target;

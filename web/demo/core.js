@@ -81,6 +81,8 @@
   var initialRecording = recordingParam != null ? LG.parseRecording(recordingParam) : null;
 
   var page = {
+    // the caption overlay (captions.js): text from the stream as it plays
+    captions: window.LiveCaptions($('captions')),
     streams: [],
     rtmpPort: 1935,
     apiOk: null,

@@ -71,7 +71,8 @@
       base: LG.baseUrl,
       params: signed,
       rewind: page.rewind,
-      onStatus: onStatus
+      onStatus: onStatus,
+      onText: page.captions.show
     };
     if (!support.mse) {
       page.blockedBySupport = name;
@@ -89,6 +90,7 @@
       opts.hasAudio = false;
       showNotice(support.message, false);
     }
+    page.captions.clear();
     page.player = LG.createPlayer(els.video, opts);
     window.__player = page.player;
   }
