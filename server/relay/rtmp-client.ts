@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from '../rtmp/chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from '../rtmp/chunk-writer.js';
 import { commandMessage, decodeCommand } from '../rtmp/commands.js';
-import { OUT_CHUNK_SIZE } from '../rtmp/media-output.js';
+import { OUT_CHUNK_SIZE, type RtmpMediaPort } from '../rtmp/media-output.js';
 import { ClientHandshake } from '../rtmp/handshake.js';
 import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, splitAggregate, userControl,
@@ -51,7 +51,7 @@ export interface RtmpClientEvents {
 const TXN_CONNECT = 1;
 const TXN_CREATE_STREAM = 4;
 
-export class RtmpClient {
+export class RtmpClient implements RtmpMediaPort {
   readonly url: RtmpUrl;
   readonly mode: ClientMode;
   streamId = 0;
