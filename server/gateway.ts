@@ -17,7 +17,7 @@ import { startRtmpt } from './rtmpt/service.js';
 import { HlsService } from './hls/service.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { Hub } from './hub/hub.js';
-import { setAudioHoldWindow, setWriteMergeWindow } from './hub/write-batch.js';
+import { WriteBatch } from './hub/write-batch.js';
 import { silentLogger, type Logger } from './log.js';
 import { GatewayMetrics } from './metrics.js';
 import { gatewayOptions, type GatewayOptions } from './options.js';
@@ -115,9 +115,9 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
   if (!ownServer && clusterEnabled(config)) {
     throw new ConfigError('clustering (workers, cluster-redis) needs the gateway\'s own HTTP server: use startGateway');
   }
-  setWriteMergeWindow(options.writeBatch.mergeMs);
-  setAudioHoldWindow(options.writeBatch.audioHoldMs);
-  const hub = new Hub(options.hub, log);
+  // This gateway's own: another gateway in the process batches its writes apart.
+  const writeBatch = new WriteBatch(options.writeBatch);
+  const hub = new Hub(options.hub, log, writeBatch);
   // Built before anything that reports to it; its gauges read their sources only when scraped.
   const metrics = new GatewayMetrics({
     hub,
@@ -154,6 +154,7 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
   const rtmp = new RtmpServer({
     ...options.rtmp,
     hub,
+    writeBatch,
     log,
     ...(access !== undefined ? { access } : {}),
     onEnded,
@@ -197,7 +198,7 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
     recorder,
     mounted: !ownServer,
     ...(cluster !== null ? { cluster } : {}),
-    ...(rtmpt !== null ? { rtmpt: { tunnel: rtmpt.tunnel, bodyTimeoutMs: rtmpt.bodyTimeoutMs, clientAddress: routeOptions.clientAddress } } : {}),
+    ...(rtmpt !== null ? { rtmpt: { tunnel: rtmpt.tunnel, bodyTimeoutMs: rtmpt.bodyTimeoutMs, clientAddress: routeOptions.clientAddress, writeBatch } } : {}),
   });
   cluster?.registerMetrics(metrics.registry);
   // The cluster's internal link sits in front of the public app on the gateway's own server.

@@ -6,6 +6,7 @@ import { DEFAULT_AMF_LIMITS, type AmfLimits } from './amf/types.js';
 import type { SignedAction } from './auth/signature.js';
 import { defaultConfig, type Config } from './config.js';
 import type { HubOptions } from './hub/hub.js';
+import type { WriteBatchOptions } from './hub/write-batch.js';
 import { DEFAULT_SEGMENTER_OPTIONS } from './hls/segmenter.js';
 import { DEFAULT_HLS_OPTIONS, type HlsServiceOptions } from './hls/service.js';
 import type { RecorderSettings } from './record/recorder.js';
@@ -36,13 +37,6 @@ export interface HttpOptions {
   trustedProxies: string[];
   maxConnections: number;
   headersTimeoutMs: number;
-}
-
-export interface WriteBatchOptions {
-  /** hold corked viewer writes this long after a publisher read (0: flush at its end) */
-  mergeMs: number;
-  /** audio-only batches wait this long to go out with the next video (0: off) */
-  audioHoldMs: number;
 }
 
 export interface GatewayOptions {

@@ -1,5 +1,6 @@
 // Implements the Adobe Action Message Format AMF 0 specification (December 2007), including the 0x11 switch to AMF 3.
-import { inlineHeaderSize, readAmf3Value, writeU29 } from './amf3.js';
+import { readAmf3Value } from './amf3.js';
+import { inlineHeaderSize, writeU29 } from './amf3-writer.js';
 import {
   type AmfLimits,
   type AmfObject,

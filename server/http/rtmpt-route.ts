@@ -1,13 +1,15 @@
 // HTTP side of RTMPT (see rtmpt/tunnel.ts): reads each POST body within a size and time bound,
 // hands it to the tunnel and writes the tunnel's reply. Requests that are not tunnel paths pass on.
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { runBatched } from '../hub/write-batch.js';
+import type { WriteBatch } from '../hub/write-batch.js';
 import { RtmptTunnel, type TunnelReply } from '../rtmpt/tunnel.js';
 
 export interface RtmptRouteOptions {
   tunnel: RtmptTunnel;
   bodyTimeoutMs: number;
   clientAddress: (req: Request) => string;
+  /** the gateway's write batching */
+  writeBatch: WriteBatch;
 }
 
 type BodyResult = { ok: true; body: Buffer } | { ok: false; status: number; message: string };
@@ -58,7 +60,7 @@ export function createRtmptRoute(opts: RtmptRouteOptions): RequestHandler {
       }
       // A publisher's /send fans out as one batch, like one socket read of plain RTMP.
       let reply!: TunnelReply;
-      runBatched(() => {
+      opts.writeBatch.run(() => {
         reply = tunnel.handle(req.path, r.body, opts.clientAddress(req), Date.now());
       });
       res.status(reply.status);

@@ -1,6 +1,7 @@
 // The registry of live streams: who publishes what, who watches what, and the
 // per-second rates the API reports. Delivery adapters and the RTMP session
 // only talk to the hub; the hub knows FLV tags, not protocols.
+import type { WriteBatch } from './write-batch.js';
 import type { Logger } from '../log.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { LiveStream, type LiveStreamOptions, type PublisherInfo, type StreamOwner } from './live-stream.js';
@@ -103,8 +104,12 @@ export class Hub {
     },
   };
 
-  constructor(options: HubOptions, log: Logger) {
+  /** the gateway's write batching: publisher reads run in it, viewers' sockets are corked by it */
+  readonly writeBatch: WriteBatch;
+
+  constructor(options: HubOptions, log: Logger, writeBatch: WriteBatch) {
     this.options = options;
+    this.writeBatch = writeBatch;
     this.#log = log;
     this.#timer = setInterval(() => this.#sampleRates(), 1000);
     this.#timer.unref();
@@ -150,7 +155,7 @@ export class Hub {
       this.events.emit('limit', 'max-streams');
       return { ok: false, reason: 'limit', detail: `already ${this.streams.size} streams` };
     }
-    const stream = new LiveStream(app, key, this.options, this.#log, this.#owner);
+    const stream = new LiveStream(app, key, this.options, this.#log, this.#owner, this.writeBatch);
     stream.attach(publisher);
     this.streams.set(name, stream);
     this.events.emit('published', stream);

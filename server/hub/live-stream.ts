@@ -3,6 +3,7 @@
 // The stream's timeline (one for all viewers, see timeline.ts) lets one
 // serialized tag serve every viewer: a viewer joining mid-stream starts at the
 // cached keyframe's timestamp, not at 0.
+import type { WriteBatch } from './write-batch.js';
 import type { Logger } from '../log.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
 import { MediaTag, TagType } from './media-tag.js';
@@ -91,8 +92,12 @@ export class LiveStream {
   #owner: StreamOwner;
   #ended = false;
 
-  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, owner: StreamOwner) {
+  /** the gateway's write batching, shared by every viewer of the stream */
+  readonly writeBatch: WriteBatch;
+
+  constructor(app: string, key: string, options: LiveStreamOptions, log: Logger, owner: StreamOwner, writeBatch: WriteBatch) {
     this.app = app;
+    this.writeBatch = writeBatch;
     this.key = key;
     this.name = `${app}/${key}`;
     this.options = options;
@@ -305,7 +310,7 @@ export class LiveStream {
 
   /** A new viewer; with rewindMs it starts that far behind live when the rewind window allows. */
   subscribe(sink: Sink, rewindMs = 0): Subscriber {
-    const sub = new Subscriber(sink, this.options.slow, (s, reason, detail) => this.#removed(s, reason, detail));
+    const sub = new Subscriber(sink, this.options.slow, this.writeBatch, (s, reason, detail) => this.#removed(s, reason, detail));
     if (rewindMs > 0 && this.rewind !== null) {
       const start = this.rewind.startAtOrBefore(this.rewind.newestTimestamp - rewindMs);
       if (start !== null) {

@@ -4,7 +4,7 @@
 // it is disconnected. A stalled viewer therefore costs bounded memory and
 // never delays the others, since nothing here waits on a socket.
 import { TagType, type MediaTag } from './media-tag.js';
-import * as batch from './write-batch.js';
+import type { Corkable, WriteBatch } from './write-batch.js';
 
 /** How a subscriber takes the stream: viewers by protocol, a recording, or a push relay to another server. */
 export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record' | 'relay';
@@ -53,25 +53,30 @@ export class Subscriber {
   endReason: EndReason | null = null;
   endDetail: string | null = null;
   #onClose: (sub: Subscriber, reason: EndReason, detail: string) => void;
+  /** the gateway's write batching, which this viewer's socket is corked by */
+  #writeBatch: WriteBatch;
 
   constructor(
     sink: Sink,
     limits: SlowViewerLimits,
+    writeBatch: WriteBatch,
     onClose: (sub: Subscriber, reason: EndReason, detail: string) => void,
   ) {
     this.sink = sink;
     this.limits = limits;
+    this.#writeBatch = writeBatch;
     this.#onClose = onClose;
   }
 
   /** Write without the slow-viewer policy: the join sequence and config tags. */
   writeAlways(tag: MediaTag): void {
     this.bytesSent += tag.flv.length;
-    if (this.#batch !== batch.batchId && batch.batching() && this.sink.cork !== undefined) {
-      this.#batch = batch.batchId;
-      batch.enlist(this.sink as batch.Corkable);
+    const writeBatch = this.#writeBatch;
+    if (this.#batch !== writeBatch.id && writeBatch.batching && this.sink.cork !== undefined) {
+      this.#batch = writeBatch.id;
+      writeBatch.enlist(this.sink as Corkable);
     }
-    if (tag.type !== TagType.Audio || tag.config) batch.noteVideo();
+    if (tag.type !== TagType.Audio || tag.config) writeBatch.noteVideo();
     this.sink.write(tag);
   }
 

@@ -9,7 +9,7 @@ import type { EndReason, Sink, Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
 import { isSafeName } from '../names.js';
 import { ingestMessage } from '../rtmp/ingest.js';
-import { rtmpBytesOf } from '../rtmp/media-output.js';
+import { writeTagTo, type RtmpMediaPort } from '../rtmp/media-output.js';
 import { parseRtmpUrl, redact, RtmpClient } from './rtmp-client.js';
 import { isClusterCopy } from '../cluster/internal-copy.js';
 
@@ -66,6 +66,8 @@ class Backoff {
 class PushRelay implements Sink {
   readonly protocol = 'relay' as const;
   #client: RtmpClient | null = null;
+  /** where media goes once the remote server has started the stream */
+  #port: RtmpMediaPort | null = null;
   #sub: Subscriber | null = null;
   #stopped = false;
   #retry: NodeJS.Timeout | null = null;
@@ -92,6 +94,8 @@ class PushRelay implements Sink {
     const client = new RtmpClient(this.url, 'publish', {
       ready: () => {
         this.#backoff.reset();
+        // Set before subscribing: the join burst (sequence headers, cached GOP) is written during it.
+        this.#port = client;
         const r = this.hub.subscribe(this.stream, this, 0, parseRtmpUrl(this.url).host);
         if (!r.ok) {
           this.stop(r.detail);
@@ -102,13 +106,14 @@ class PushRelay implements Sink {
       },
       message: () => {},
       closed: (reason) => this.#onClientClosed(reason),
-    }, this.log, this.timeoutMs);
+    }, this.log, this.hub.writeBatch, this.timeoutMs);
     this.#client = client;
     client.start();
   }
 
   #onClientClosed(reason: string): void {
     this.#client = null;
+    this.#port = null;
     const sub = this.#sub;
     this.#sub = null;
     sub?.close('closed', reason);
@@ -126,9 +131,7 @@ class PushRelay implements Sink {
   begin(): void {}
 
   write(tag: MediaTag): void {
-    const client = this.#client;
-    if (client === null || !client.ready) return;
-    client.writeEncoded(rtmpBytesOf(tag, client.streamId));
+    if (this.#port !== null) writeTagTo(this.#port, tag);
   }
 
   end(reason: EndReason, detail: string): void {
@@ -230,7 +233,7 @@ class PullRelay {
         if (this.#stream !== null) ingestMessage(this.#stream, msg);
       },
       closed: (reason) => this.#onClientClosed(reason),
-    }, this.log, this.timeoutMs);
+    }, this.log, this.hub.writeBatch, this.timeoutMs);
     this.#client = client;
     client.start();
     if (this.onDemand) this.#watchViewers();

@@ -5,12 +5,12 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { decodeAmf0, decodeAmf3CommandPayload } from '../amf/amf0.js';
 import { ProtocolError } from '../errors.js';
-import { runBatched } from '../hub/write-batch.js';
+import type { WriteBatch } from '../hub/write-batch.js';
 import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from '../rtmp/chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from '../rtmp/chunk-writer.js';
 import { commandMessage, decodeCommand } from '../rtmp/commands.js';
-import { OUT_CHUNK_SIZE } from '../rtmp/media-output.js';
+import { OUT_CHUNK_SIZE, type RtmpMediaPort } from '../rtmp/media-output.js';
 import { ClientHandshake } from '../rtmp/handshake.js';
 import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, splitAggregate, userControl,
@@ -51,7 +51,7 @@ export interface RtmpClientEvents {
 const TXN_CONNECT = 1;
 const TXN_CREATE_STREAM = 4;
 
-export class RtmpClient {
+export class RtmpClient implements RtmpMediaPort {
   readonly url: RtmpUrl;
   readonly mode: ClientMode;
   streamId = 0;
@@ -72,7 +72,18 @@ export class RtmpClient {
   /** play: at least one audio or video message arrived */
   mediaReceived = false;
 
-  constructor(url: string, mode: ClientMode, events: RtmpClientEvents, log: Logger, readonly timeoutMs = 10_000) {
+  /** the gateway's write batching: a pulled stream's reads fan out to viewers as one batch */
+  #writeBatch: WriteBatch;
+
+  constructor(
+    url: string,
+    mode: ClientMode,
+    events: RtmpClientEvents,
+    log: Logger,
+    writeBatch: WriteBatch,
+    readonly timeoutMs = 10_000,
+  ) {
+    this.#writeBatch = writeBatch;
     this.url = parseRtmpUrl(url);
     this.mode = mode;
     this.#events = events;
@@ -99,7 +110,7 @@ export class RtmpClient {
     // Until the server says the stream started, a silent server is a failure.
     this.#timer = setTimeout(() => this.close(`no answer within ${this.timeoutMs} ms`), this.timeoutMs);
     socket.once(secure ? 'secureConnect' : 'connect', () => socket.write(this.#handshake.start()));
-    socket.on('data', (chunk: Buffer) => runBatched(() => this.#receive(chunk)));
+    socket.on('data', (chunk: Buffer) => this.#writeBatch.run(() => this.#receive(chunk)));
     socket.on('error', (err: NodeJS.ErrnoException) => this.close(`socket error: ${err.code ?? err.message}`));
     socket.on('close', () => this.close('connection closed by the server'));
   }

@@ -44,3 +44,22 @@ export function rtmpBytesOf(tag: MediaTag, streamId: number): Buffer {
   if (streamId !== SHARED_STREAM_ID) return encodeTagForRtmp(tag, streamId);
   return (tag.rtmp ??= encodeTagForRtmp(tag, SHARED_STREAM_ID));
 }
+
+/**
+ * Where one stream's RTMP media goes: a player's connection (play-sink.ts) or
+ * a relay's connection to another server (relay/rtmp-client.ts). Media writers
+ * depend on this, not on the session or the client.
+ */
+export interface RtmpMediaPort {
+  /** the message stream id the peer knows this stream by */
+  readonly streamId: number;
+  /** bytes accepted but not yet handed to the kernel */
+  readonly bufferedBytes: number;
+  /** already chunk-encoded bytes, written as they are */
+  writeEncoded(buf: Buffer): void;
+}
+
+/** Hot path: the tag's shared encoding when the port's stream id allows, never copied. */
+export function writeTagTo(port: RtmpMediaPort, tag: MediaTag): void {
+  port.writeEncoded(rtmpBytesOf(tag, port.streamId));
+}

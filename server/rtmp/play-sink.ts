@@ -4,13 +4,32 @@ import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
 import type { OutgoingMessage } from './chunk-writer.js';
 import { dataMessage, onStatus, status } from './commands.js';
-import { rtmpBytesOf } from './media-output.js';
+import { writeTagTo, type RtmpMediaPort } from './media-output.js';
 import { userControl, UserControlEvent } from './messages.js';
 import type { Transport } from './session-contract.js';
 
+/** The play side of a served connection as a media port: the stream id the player asked on. */
+class PlayPort implements RtmpMediaPort {
+  readonly transport: Transport;
+  readonly streamId: number;
+
+  constructor(transport: Transport, streamId: number) {
+    this.transport = transport;
+    this.streamId = streamId;
+  }
+
+  get bufferedBytes(): number {
+    return this.transport.bufferedBytes;
+  }
+
+  writeEncoded(buf: Buffer): void {
+    this.transport.write(buf);
+  }
+}
+
 export class RtmpPlaySink implements Sink {
   readonly protocol = 'rtmp' as const;
-  readonly #transport: Transport;
+  readonly #port: PlayPort;
   readonly #streamId: number;
   readonly #name: string;
   readonly #amf3: boolean;
@@ -25,7 +44,7 @@ export class RtmpPlaySink implements Sink {
     send: (msg: OutgoingMessage) => void,
     close: (reason: string) => void,
   ) {
-    this.#transport = transport;
+    this.#port = new PlayPort(transport, streamId);
     this.#streamId = streamId;
     this.#name = name;
     this.#amf3 = amf3;
@@ -34,7 +53,7 @@ export class RtmpPlaySink implements Sink {
   }
 
   get bufferedBytes(): number {
-    return this.#transport.bufferedBytes;
+    return this.#port.bufferedBytes;
   }
 
   /**
@@ -54,15 +73,15 @@ export class RtmpPlaySink implements Sink {
   }
 
   write(tag: MediaTag): void {
-    this.#transport.write(rtmpBytesOf(tag, this.#streamId));
+    writeTagTo(this.#port, tag);
   }
 
   cork(): void {
-    this.#transport.cork?.();
+    this.#port.transport.cork?.();
   }
 
   uncork(): void {
-    this.#transport.uncork?.();
+    this.#port.transport.uncork?.();
   }
 
   end(reason: EndReason, detail: string): void {

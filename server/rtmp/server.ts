@@ -7,7 +7,7 @@ import type { Hub } from '../hub/hub.js';
 import type { SessionEndedListener } from '../events.js';
 import type { AmfLimits } from '../amf/types.js';
 import type { Logger } from '../log.js';
-import { runBatched } from '../hub/write-batch.js';
+import type { WriteBatch } from '../hub/write-batch.js';
 import { RtmpSession, type AccessCheck, type Transport } from './session.js';
 
 /** The listener's bounds (the config table holds their defaults). */
@@ -28,6 +28,8 @@ export interface RtmpLimits {
 
 export interface RtmpServerOptions extends RtmpLimits {
   hub: Hub;
+  /** the gateway's write batching: each socket read runs as one batch */
+  writeBatch: WriteBatch;
   log: Logger;
   access?: AccessCheck;
   onEnded?: SessionEndedListener;
@@ -133,7 +135,7 @@ export class RtmpServer {
     });
 
     // One publisher read fans out as one batch: each viewer socket gets one writev for it.
-    socket.on('data', (chunk: Buffer) => runBatched(() => session.receive(chunk)));
+    socket.on('data', (chunk: Buffer) => o.writeBatch.run(() => session.receive(chunk)));
     socket.on('error', (err: NodeJS.ErrnoException) => session.close(`socket error: ${err.code ?? err.message}`));
     socket.on('close', () => {
       stopTimers();

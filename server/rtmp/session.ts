@@ -2,13 +2,13 @@
 // It takes received bytes through the handshake and chunk reader, and writes
 // replies to a Transport. It never touches a socket itself, so tests drive it
 // with byte arrays and a fake transport.
-import { isSafeName } from '../names.js';
 import { ProtocolError } from '../errors.js';
 import type { LiveStream, PublisherInfo } from '../hub/live-stream.js';
 import type { Subscriber } from '../hub/subscriber.js';
 import type { Logger } from '../log.js';
 import { ChunkStreamReader, type RtmpMessage } from './chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from './chunk-writer.js';
+import { answerConnect } from './connect.js';
 import {
   commandMessage, decodeCommand, error, onStatus, result, splitQuery, status,
   type Command,
@@ -16,8 +16,7 @@ import {
 import { ServerHandshake } from './handshake.js';
 import { ingestMessage } from './ingest.js';
 import {
-  acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
-  userControl, UserControlEvent, windowAckSize,
+  acknowledgement, MessageType, parseUserControl, readU32Payload, splitAggregate, userControl, UserControlEvent,
 } from './messages.js';
 import { OUT_CHUNK_SIZE } from './media-output.js';
 import { RtmpPlaySink } from './play-sink.js';
@@ -203,10 +202,6 @@ export class RtmpSession {
     ingestMessage(this.#stream, msg, this.#opts.amfLimits);
   }
 
-  #reply(msg: OutgoingMessage): void {
-    this.#send(msg);
-  }
-
   #onCommand(cmd: Command, msg: RtmpMessage): void {
     if (cmd.name !== 'connect' && this.role === 'connecting') {
       throw new ProtocolError('command', `${cmd.name === 'other' ? cmd.method : cmd.name} before connect`);
@@ -217,19 +212,19 @@ export class RtmpSession {
         this.#connect(cmd, msg.type === MessageType.CommandAmf3);
         return;
       case 'createStream':
-        this.#reply(result(cmd.txn, null, this.#nextStreamId++, amf3));
+        this.#send(result(cmd.txn, null, this.#nextStreamId++, amf3));
         return;
       case 'releaseStream':
       case 'FCUnpublish':
       case 'FCUnsubscribe':
-        this.#reply(result(cmd.txn, null, undefined, amf3));
+        this.#send(result(cmd.txn, null, undefined, amf3));
         return;
       case 'FCPublish':
-        this.#reply(commandMessage(['onFCPublish', 0, null, status('status', 'NetStream.Publish.Start', cmd.streamName)], 0, amf3));
-        this.#reply(result(cmd.txn, null, undefined, amf3));
+        this.#send(commandMessage(['onFCPublish', 0, null, status('status', 'NetStream.Publish.Start', cmd.streamName)], 0, amf3));
+        this.#send(result(cmd.txn, null, undefined, amf3));
         return;
       case 'FCSubscribe':
-        this.#reply(commandMessage(['onFCSubscribe', 0, null, status('status', 'NetStream.Play.Start', cmd.streamName)], 0, amf3));
+        this.#send(commandMessage(['onFCSubscribe', 0, null, status('status', 'NetStream.Play.Start', cmd.streamName)], 0, amf3));
         return;
       case 'publish':
         this.#publish(cmd.streamName, msg.streamId);
@@ -248,7 +243,7 @@ export class RtmpSession {
       case 'other':
         // getStreamLength, checkBandwidth and friends: a polite refusal keeps clients going.
         if (cmd.txn !== 0) {
-          this.#reply(error(cmd.txn, status('error', 'NetConnection.Call.Failed', `Method not found (${cmd.method}).`), amf3));
+          this.#send(error(cmd.txn, status('error', 'NetConnection.Call.Failed', `Method not found (${cmd.method}).`), amf3));
         }
         return;
     }
@@ -256,44 +251,20 @@ export class RtmpSession {
 
   #connect(cmd: Extract<Command, { name: 'connect' }>, amf3: boolean): void {
     if (this.role !== 'connecting') throw new ProtocolError('command', 'second connect on one connection');
-    const rawApp = typeof cmd.object['app'] === 'string' ? cmd.object['app'] : '';
-    // Some clients put a trailing slash or a query on the app; the query belongs to auth, not the name.
-    const app = rawApp.split('?')[0]!.replace(/\/+$/, '');
-    this.#amf3 = amf3 || cmd.object['objectEncoding'] === 3;
-    if (!isSafeName(app)) {
+    const answer = answerConnect(cmd, amf3, this.#opts.windowAckSize ?? WINDOW_ACK_SIZE);
+    this.#amf3 = answer.amf3;
+    if (!answer.ok) {
       this.#opts.onLimit?.('stream-name');
-      this.#reply(error(cmd.txn, status('error', 'NetConnection.Connect.Rejected', 'Invalid application name.'), this.#amf3));
-      this.close(`connect refused: invalid app name ${JSON.stringify(withoutQuery(rawApp).slice(0, 80))}`);
+      this.#send(answer.reply);
+      this.close(answer.reason);
       return;
     }
-    this.app = app;
+    this.app = answer.app;
     this.role = 'connected';
-    const ackWindow = this.#opts.windowAckSize ?? WINDOW_ACK_SIZE;
-    this.#send(windowAckSize(ackWindow));
-    this.#send(setPeerBandwidth(ackWindow, 2));
-    this.#send(setChunkSize(OUT_CHUNK_SIZE));
+    for (const msg of answer.control) this.#send(msg);
     this.#writer.setChunkSize(OUT_CHUNK_SIZE);
-    const objectEncoding = cmd.object['objectEncoding'] === 3 ? 3 : 0;
-    this.#reply(
-      result(
-        cmd.txn,
-        {
-          fmsVer: 'FMS/3,5,7,7009',
-          capabilities: 31,
-          mode: 1,
-          // Enhanced RTMP v2: every codec is passed through unchanged, so the client's list is accepted as is.
-          ...(Array.isArray(cmd.object['fourCcList']) ? { fourCcList: cmd.object['fourCcList'] } : {}),
-        },
-        status('status', 'NetConnection.Connect.Success', 'Connection succeeded.', { objectEncoding }),
-        this.#amf3,
-      ),
-    );
-    const tcUrl = cmd.object['tcUrl'];
-    // Some clients put `?exp=&sig=` on the app, so tcUrl is logged without its query.
-    this.#log.info(
-      { app, flashVer: cmd.object['flashVer'], tcUrl: typeof tcUrl === 'string' ? withoutQuery(tcUrl) : tcUrl },
-      'rtmp session connected',
-    );
+    this.#send(answer.result);
+    this.#log.info({ app: answer.app, ...answer.logged }, 'rtmp session connected');
   }
 
   /**
@@ -343,7 +314,7 @@ export class RtmpSession {
 
   #publish(rawName: string, streamId: number): void {
     const badName = (why: string): void => {
-      this.#reply(onStatus(streamId, status('error', 'NetStream.Publish.BadName', why), this.#amf3));
+      this.#send(onStatus(streamId, status('error', 'NetStream.Publish.BadName', why), this.#amf3));
       this.close(`publish refused: ${why}`);
     };
     if (this.role !== 'connected' || this.#pending) return badName('publish on a connection that already publishes or plays');
@@ -373,7 +344,7 @@ export class RtmpSession {
       this.streamKey = path.name;
       this.role = 'publishing';
       this.#send(userControl(UserControlEvent.StreamBegin, streamId));
-      this.#reply(onStatus(streamId, status('status', 'NetStream.Publish.Start', `${r.stream.name} is now published.`), this.#amf3));
+      this.#send(onStatus(streamId, status('status', 'NetStream.Publish.Start', `${r.stream.name} is now published.`), this.#amf3));
       this.#log.info({ stream: r.stream.name }, 'publish started');
     });
   }
@@ -404,7 +375,7 @@ export class RtmpSession {
 
   #play(rawName: string, streamId: number): void {
     const fail = (code: string, why: string): void => {
-      this.#reply(onStatus(streamId, status('error', code, why), this.#amf3));
+      this.#send(onStatus(streamId, status('error', code, why), this.#amf3));
       this.close(`play refused: ${why}`);
     };
     if (this.role !== 'connected' || this.#pending) {
@@ -429,5 +400,4 @@ export class RtmpSession {
       this.#log.info({ stream: name }, 'rtmp play started');
     });
   }
-
 }

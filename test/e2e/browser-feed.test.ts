@@ -106,9 +106,9 @@ describe('browser feed', () => {
       }, 30_000, 100).catch(async (err: Error) => { throw new Error(`${err.message}: ${await describe()}`); });
       await waitFor(`${proto}: frames advance`, async () => {
         const s = await stats();
-        return s !== null && s.decodedFrames >= first.decodedFrames + 30 && s.currentTime > first.currentTime + 0.5;
+        // 'playing' at the moment of a reading: a 0.2 s live buffer may dip into 'buffering' for a beat.
+        return s !== null && s.state === 'playing' && s.decodedFrames >= first.decodedFrames + 30 && s.currentTime > first.currentTime + 0.5;
       }, 20_000, 100).catch(async (err: Error) => { throw new Error(`${err.message}: ${await describe()}`); });
-      expect((await stats())!.state, await describe()).toBe('playing');
       expect(tp.errors.map((e) => e.message)).toEqual([]);
       await tp.close();
     }

@@ -7,6 +7,7 @@ import { LiveStream, type LiveStreamOptions, type PublisherInfo } from '../../se
 import { defaultOptions } from '../../server/options.js';
 import type { MediaTag } from '../../server/hub/media-tag.js';
 import type { EndReason, Protocol, Sink } from '../../server/hub/subscriber.js';
+import { WriteBatch } from '../../server/hub/write-batch.js';
 import { silentLogger } from '../../server/log.js';
 import { AV1_RECORD_320X240, AVC_RECORD_320X240, HEVC_RECORD_720P } from '../media/fixtures.js';
 
@@ -167,7 +168,7 @@ export function makeStream(options: Partial<LiveStreamOptions> = {}): {
 } {
   const onEnd = vi.fn<(s: LiveStream) => void>();
   const owner = { streamEnded: onEnd, publisherLeft: () => {}, viewerLeft: () => {} };
-  const stream = new LiveStream('live', 'cam', { ...TEST_LIMITS, ...options }, silentLogger(), owner);
+  const stream = new LiveStream('live', 'cam', { ...TEST_LIMITS, ...options }, silentLogger(), owner, defaultWriteBatch());
   return { stream, onEnd };
 }
 
@@ -176,8 +177,13 @@ export function hubOptions(options: Partial<HubOptions> = {}): HubOptions {
   return { ...defaultOptions().hub, ...options };
 }
 
+/** A write batching of its own, as a default config sets it. */
+export function defaultWriteBatch(): WriteBatch {
+  return new WriteBatch(defaultOptions().writeBatch);
+}
+
 export function makeHub(options: Partial<HubOptions> = {}): Hub {
-  return new Hub(hubOptions({ ...TEST_LIMITS, ...options }), silentLogger());
+  return new Hub(hubOptions({ ...TEST_LIMITS, ...options }), silentLogger(), defaultWriteBatch());
 }
 
 /**

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MediaTag } from '../../server/hub/media-tag.js';
 import { Subscriber, type EndReason, type SlowViewerLimits } from '../../server/hub/subscriber.js';
-import { AVC_SEQ_320X240, FakeSink, aacFrame, avcInter, avcKey, label } from './fixtures.js';
+import { AVC_SEQ_320X240, FakeSink, aacFrame, avcInter, avcKey, defaultWriteBatch, label } from './fixtures.js';
 
 const LIMITS: SlowViewerLimits = { softBytes: 1000, hardBytes: 5000, maxSkipMs: 10_000 };
 
@@ -18,7 +18,7 @@ function make(limits = LIMITS): {
 } {
   const sink = new FakeSink('ws');
   const onClose = vi.fn<(s: Subscriber, r: EndReason, d: string) => void>();
-  return { sub: new Subscriber(sink, limits, onClose), sink, onClose };
+  return { sub: new Subscriber(sink, limits, defaultWriteBatch(), onClose), sink, onClose };
 }
 
 describe('Subscriber slow-viewer policy', () => {

@@ -19,7 +19,7 @@ import { decodeAmf3, encodeAmf3 } from '../../server/amf/amf3.js';
 import type { AmfValue } from '../../server/amf/types.js';
 import { ProtocolError } from '../../server/errors.js';
 import { Hub } from '../../server/hub/hub.js';
-import { hubOptions } from '../hub/fixtures.js';
+import { defaultWriteBatch, hubOptions } from '../hub/fixtures.js';
 import type { MediaTag } from '../../server/hub/media-tag.js';
 import type { EndReason, Sink } from '../../server/hub/subscriber.js';
 import { classifyAudio, classifyVideo } from '../../server/hub/track-info.js';
@@ -277,7 +277,7 @@ const baseArb = fc.oneof(
 
 describe('the captured ffmpeg publish', () => {
   it('replays through an RtmpSession and a real hub into a live 1280x720 H.264 + AAC stream', () => {
-    const hub = new Hub(hubOptions(), log);
+    const hub = new Hub(hubOptions(), log, defaultWriteBatch());
     const { session, transport } = newSession(hub);
     feed(session, CAPTURE);
     expect(session.closeReason).toBeNull();
@@ -509,7 +509,7 @@ describe('hostile input: property fuzzing', () => {
     'an RtmpSession fed a mutated real publish keeps going or closes with a reason, and the hub stays consistent',
     1_500,
     fc.property(baseArb, mutationsArb, cutsArb, (base, mutations, cuts) => {
-      const hub = new Hub(hubOptions(), log);
+      const hub = new Hub(hubOptions(), log, defaultWriteBatch());
       const { session, transport } = newSession(hub);
       try {
         feed(session, mutate(base, mutations), cuts);
@@ -528,7 +528,7 @@ describe('hostile input: property fuzzing', () => {
     'a viewer of a publish whose media is mutated is ended exactly once, on one timeline, whatever the publisher sends',
     1_500,
     fc.property(mutationsArb, cutsArb, fc.constantFrom(0, 60_000), fc.boolean(), (mutations, cuts, graceMs, early) => {
-      const hub = new Hub(hubOptions({ graceMs }), log);
+      const hub = new Hub(hubOptions({ graceMs }), log, defaultWriteBatch());
       const { session, transport } = newSession(hub);
       const sink = new CheckingSink();
       try {
@@ -560,7 +560,7 @@ describe('hostile input: property fuzzing', () => {
     'two publishers of one key, one real and one mutated, under refuse or takeover, never leave a stream with a closed publisher',
     1_000,
     fc.property(fc.constantFrom('refuse', 'takeover'), fc.boolean(), baseArb, mutationsArb, cutsArb, (policy, realFirst, base, mutations, cuts) => {
-      const hub = new Hub(hubOptions({ duplicatePublish: policy as 'refuse' | 'takeover' }), log);
+      const hub = new Hub(hubOptions({ duplicatePublish: policy as 'refuse' | 'takeover' }), log, defaultWriteBatch());
       const a = newSession(hub);
       const b = newSession(hub);
       try {
@@ -591,7 +591,7 @@ describe('hostile input: property fuzzing', () => {
     'an RtmpSession fed random bytes after a real connect or publish closes with a reason or keeps going',
     3_000,
     fc.property(fc.constantFrom(connectCommand.end, publishCommand.end, START_OF_MEDIA), fc.uint8Array({ maxLength: 600 }), cutsArb, (prefix, raw, cuts) => {
-      const hub = new Hub(hubOptions(), log);
+      const hub = new Hub(hubOptions(), log, defaultWriteBatch());
       const { session, transport } = newSession(hub);
       try {
         feed(session, Buffer.concat([CAPTURE.subarray(0, prefix), Buffer.from(raw)]), cuts.map((c) => c + prefix));
@@ -609,7 +609,7 @@ describe('hostile input: property fuzzing', () => {
     'an RtmpSession with an asynchronous access check, fed a mutated real publish, holds or drops early media and keeps the hub consistent',
     500,
     fc.asyncProperty(fc.boolean(), baseArb, mutationsArb, cutsArb, fc.array(fc.boolean(), { maxLength: 9 }), async (allow, base, mutations, cuts, pauses) => {
-      const hub = new Hub(hubOptions(), log);
+      const hub = new Hub(hubOptions(), log, defaultWriteBatch());
       const transport = new NullTransport();
       const access = async (): Promise<string | null> => (allow ? null : 'denied by the test');
       const session = new RtmpSession(transport, { hub, log, access });

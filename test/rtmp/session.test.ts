@@ -14,7 +14,7 @@ import {
 } from '../../server/rtmp/messages.js';
 import { AVC_TAG_720P } from '../media/fixtures.js';
 import { flush, hex, TestClient } from './fixtures.js';
-import { hubOptions } from '../hub/fixtures.js';
+import { defaultWriteBatch, hubOptions } from '../hub/fixtures.js';
 
 // ---------------------------------------------------------------------------
 // Media payloads (FLV tag bodies, as an encoder sends them in RTMP audio/video messages)
@@ -47,12 +47,12 @@ const log = silentLogger();
 
 function newHub(options: Partial<HubOptions> = {}): Hub {
   hub.close();
-  hub = new Hub(hubOptions(options), log);
+  hub = new Hub(hubOptions(options), log, defaultWriteBatch());
   return hub;
 }
 
 beforeEach(() => {
-  hub = new Hub(hubOptions(), log);
+  hub = new Hub(hubOptions(), log, defaultWriteBatch());
 });
 afterEach(() => {
   hub.close();
