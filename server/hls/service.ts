@@ -92,16 +92,6 @@ export class HlsService {
     muxer.once('end', () => {
       if (this.#entries.get(name) === entry) this.#forget(name, entry, 'stream ended');
     });
-    muxer.once('restart', () => {
-      // Out of the hub's fan-out loop: the replacement subscribes and gets the new sequence headers.
-      setImmediate(() => {
-        if (this.#entries.get(name) !== entry) return;
-        this.#entries.delete(name);
-        entry.sub.close('closed', 'codec configuration changed');
-        this.#log.info({ stream: name }, 'HLS muxer restarted for a codec change');
-        if (!this.#attach(name, entry.sessions).ok) this.#forget(name, entry, 'stream ended');
-      });
-    });
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
     this.#log.info({ stream: name, epoch: muxer.epoch }, 'HLS muxer started');
     return { ok: true, muxer };
