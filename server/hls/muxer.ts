@@ -30,7 +30,7 @@ type Wait = { msn: number; part: number | null; done: (ok: boolean) => void; tim
 export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   readonly protocol = 'hls' as const;
   readonly bufferedBytes = 0;
-  readonly segmenterOptions: Partial<SegmenterOptions>;
+  readonly segmenterOptions: SegmenterOptions;
   segmenter: HlsSegmenter | null = null;
   /** the current init segment */
   init: Buffer | null = null;
@@ -55,7 +55,7 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   #waits = new Set<Wait>();
   readonly maxWaits: number;
 
-  constructor(segmenterOptions: Partial<SegmenterOptions> = {}, maxWaits = 10_000) {
+  constructor(segmenterOptions: SegmenterOptions, maxWaits: number) {
     super();
     this.segmenterOptions = segmenterOptions;
     this.maxWaits = maxWaits;
