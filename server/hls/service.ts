@@ -95,6 +95,9 @@ export class HlsService {
     if (entry === undefined) return;
     const key = `${address}\n${userAgent}`;
     const now = Date.now();
+    // An answer counts as a request too: one that waited longer than idleMs must not leave the
+    // muxer to be dropped the moment it is answered.
+    entry.muxer.lastRequestAt = now;
     const s = entry.sessions.get(key);
     if (s !== undefined) {
       s.lastSeen = now;
