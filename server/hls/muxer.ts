@@ -32,7 +32,7 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   readonly bufferedBytes = 0;
   /** changes whenever the init segment does: every URI is under it, so caches may keep them forever */
   readonly epoch = randomBytes(4).toString('hex');
-  readonly segmenterOptions: Partial<SegmenterOptions>;
+  readonly segmenterOptions: SegmenterOptions;
   segmenter: HlsSegmenter | null = null;
   init: Buffer | null = null;
   /** why this stream cannot be muxed (no H.264/HEVC video nor AAC/Opus audio), once known */
@@ -53,7 +53,7 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   #waits = new Set<Wait>();
   readonly maxWaits: number;
 
-  constructor(segmenterOptions: Partial<SegmenterOptions> = {}, maxWaits = 10_000) {
+  constructor(segmenterOptions: SegmenterOptions, maxWaits: number) {
     super();
     this.segmenterOptions = segmenterOptions;
     this.maxWaits = maxWaits;

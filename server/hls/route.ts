@@ -126,8 +126,7 @@ interface Body {
 
 function targetDurationOf(m: HlsMuxer): number {
   const s = m.segmenter;
-  const o = { ...m.segmenterOptions };
-  return s === null ? Math.max(1, Math.ceil((o.segmentMinMs ?? 1000) / 1000)) : targetDurationS(s.options.partTargetMs, s.options.segmentMinMs, s.maxSegmentMs);
+  return s === null ? Math.max(1, Math.ceil(m.segmenterOptions.segmentMinMs / 1000)) : targetDurationS(s.options.partTargetMs, s.options.segmentMinMs, s.maxSegmentMs);
 }
 
 function media(chunks: Buffer[], type: string): Body {

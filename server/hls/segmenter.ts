@@ -18,14 +18,6 @@ export interface SegmenterOptions {
   maxBytes: number;
 }
 
-export const DEFAULT_SEGMENTER_OPTIONS: SegmenterOptions = {
-  partTargetMs: 300,
-  segmentMinMs: 1000,
-  segmentMaxMs: 10_000,
-  maxSegments: 8,
-  maxBytes: 48 * 1024 * 1024,
-};
-
 export interface Part {
   msn: number;
   index: number;
@@ -91,9 +83,9 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   /** longest segment so far (kept or not): EXT-X-TARGETDURATION must never shrink */
   maxSegmentMs = 0;
 
-  constructor(tracks: { video: TrackInfo | null; audio: TrackInfo | null; audioFrameTicks?: number }, options: Partial<SegmenterOptions> = {}, now: () => number = Date.now) {
+  constructor(tracks: { video: TrackInfo | null; audio: TrackInfo | null; audioFrameTicks?: number }, options: SegmenterOptions, now: () => number = Date.now) {
     super();
-    this.options = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
+    this.options = options;
     this.video = tracks.video;
     this.audio = tracks.audio;
     this.#audioFrameTicks = tracks.audioFrameTicks ?? 1024;

@@ -9,7 +9,7 @@ import { HlsMuxer } from './muxer.js';
 import type { SegmenterOptions } from './segmenter.js';
 
 export interface HlsServiceOptions {
-  segmenter: Partial<SegmenterOptions>;
+  segmenter: SegmenterOptions;
   /** drop a stream's muxer after this long without an HLS request */
   idleMs: number;
   /** a session without a request for this long has left */
@@ -19,14 +19,6 @@ export interface HlsServiceOptions {
   /** sessions tracked per stream; further clients are served but not counted */
   maxSessionsPerStream: number;
 }
-
-export const DEFAULT_HLS_OPTIONS: HlsServiceOptions = {
-  segmenter: {},
-  idleMs: 30_000,
-  sessionIdleMs: 15_000,
-  maxWaitsPerStream: 10_000,
-  maxSessionsPerStream: 100_000,
-};
 
 interface Session {
   address: string;
@@ -53,10 +45,10 @@ export class HlsService {
   #entries = new Map<string, Entry>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(hub: Hub, log: Logger, options: Partial<HlsServiceOptions> = {}, onEnded?: SessionEndedListener) {
+  constructor(hub: Hub, log: Logger, options: HlsServiceOptions, onEnded?: SessionEndedListener) {
     this.#hub = hub;
     this.#log = log;
-    this.options = { ...DEFAULT_HLS_OPTIONS, ...options };
+    this.options = options;
     this.#onEnded = onEnded;
   }
 

@@ -3,9 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { HlsMuxer, opusDops } from '../../server/hls/muxer.js';
 import { MediaTag } from '../../server/hub/media-tag.js';
+import { defaultOptions } from '../../server/options.js';
 import { AAC_SEQ_44100, AAC_SEQ_48000, AVC_SEQ_320X240, aacFrame, avcInter, avcKey, hex } from '../hub/fixtures.js';
+import { segmenterOptions } from './helpers.js';
 import { child, readBoxes } from './mp4-reader.js';
 
+const MAX_WAITS = defaultOptions().hls.maxWaitsPerStream;
 const video = (ts: number, body: Buffer, key = false, config = false) => new MediaTag(9, ts, body, key, config);
 const audio = (ts: number, body: Buffer, config = false) => new MediaTag(8, ts, body, false, config);
 
@@ -19,7 +22,7 @@ function feed(m: HlsMuxer, from: number, to: number, withAudio = true): void {
 }
 
 function started(hasAudio = true): HlsMuxer {
-  const m = new HlsMuxer({ partTargetMs: 300, segmentMinMs: 1000 });
+  const m = new HlsMuxer(segmenterOptions({ partTargetMs: 300, segmentMinMs: 1000 }), MAX_WAITS);
   m.begin(hasAudio, true);
   m.write(video(0, AVC_SEQ_320X240, false, true));
   if (hasAudio) m.write(audio(0, AAC_SEQ_44100, true));
@@ -56,7 +59,7 @@ describe('HlsMuxer', () => {
   });
 
   it('waits time out false, stop on abort, are capped, and all end when the stream ends', async () => {
-    const m = new HlsMuxer({}, 2);
+    const m = new HlsMuxer(segmenterOptions(), 2);
     m.begin(false, true);
     expect(await m.waitForPart(0, 0, 10)).toBe(false);
     const ctl = new AbortController();
@@ -83,7 +86,7 @@ describe('HlsMuxer', () => {
   });
 
   it('marks a stream with unsupported video as unsupported, which ends waits at once', async () => {
-    const m = new HlsMuxer();
+    const m = new HlsMuxer(segmenterOptions(), MAX_WAITS);
     m.begin(false, true);
     const wait = m.waitForPart(0, null, 60_000);
     // VP6 (codec id 4), a keyframe
@@ -93,7 +96,7 @@ describe('HlsMuxer', () => {
   });
 
   it('starts without audio when an announced audio track sends no config for 3 s', () => {
-    const m = new HlsMuxer();
+    const m = new HlsMuxer(segmenterOptions(), MAX_WAITS);
     m.begin(true, true);
     m.write(video(0, AVC_SEQ_320X240, false, true));
     feed(m, 0, 2500, false);

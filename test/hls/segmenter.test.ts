@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TrackInfo } from '../../server/hls/fmp4.js';
 import { HlsSegmenter, type Part } from '../../server/hls/segmenter.js';
+import { segmenterOptions } from './helpers.js';
 import { readFragments } from './mp4-reader.js';
 
 const VIDEO: TrackInfo = { id: 1, kind: 'video', codec: 'avc', timescale: 90_000, config: Buffer.from('01', 'hex'), width: 2, height: 2 };
@@ -26,7 +27,7 @@ function feed(seg: HlsSegmenter, seconds: number, gop = 30, fps = 30): void {
 
 describe('HlsSegmenter', () => {
   it('cuts 30 fps video with 1 s GOPs into 1 s segments of 8+8+8+6 frame parts, the first INDEPENDENT', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO });
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, segmenterOptions());
     const parts: Part[] = [];
     seg.on('part', (p) => parts.push(p));
     feed(seg, 5);
@@ -48,7 +49,7 @@ describe('HlsSegmenter', () => {
   it('never makes a part longer than the target at any frame rate from 12 to 60 fps', () => {
     fc.assert(
       fc.property(fc.integer({ min: 12, max: 60 }), fc.integer({ min: 1, max: 4 }), (fps, gopSeconds) => {
-        const seg = new HlsSegmenter({ video: VIDEO, audio: null });
+        const seg = new HlsSegmenter({ video: VIDEO, audio: null }, segmenterOptions());
         feed(seg, 6, fps * gopSeconds, fps);
         for (const s of seg.segments) for (const p of s.parts) expect(p.durationMs).toBeLessThanOrEqual(300);
       }),
@@ -57,7 +58,7 @@ describe('HlsSegmenter', () => {
   });
 
   it('carries every video and audio frame exactly once, in order, across parts', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, { maxSegments: 100 });
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, segmenterOptions({ maxSegments: 100 }));
     feed(seg, 4);
     const samples = seg.segments.flatMap((s) => s.parts.flatMap((p) => readFragments(p.data)[0]!.samples));
     const video = samples.filter((s) => s.trackId === 1).map((s) => s.data.readUInt16LE(1));
@@ -68,7 +69,7 @@ describe('HlsSegmenter', () => {
   });
 
   it('keeps at most maxSegments complete segments and the open one', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, { maxSegments: 3 });
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, segmenterOptions({ maxSegments: 3 }));
     feed(seg, 10);
     expect(seg.segments.filter((s) => s.complete)).toHaveLength(3);
     expect(seg.segments[0]!.msn).toBe(6);
@@ -76,14 +77,14 @@ describe('HlsSegmenter', () => {
   });
 
   it('drops the oldest segments over the byte cap', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: null }, { maxSegments: 100, maxBytes: 2000 });
+    const seg = new HlsSegmenter({ video: VIDEO, audio: null }, segmenterOptions({ maxSegments: 100, maxBytes: 2000 }));
     feed(seg, 10);
     expect(seg.bytes).toBeLessThanOrEqual(2000 + (seg.openSegment?.bytes ?? 0) + seg.segments.at(-2)!.bytes);
     expect(seg.segments.length).toBeLessThan(10);
   });
 
   it('cuts a segment without keyframes at segmentMaxMs, so a missing keyframe cannot grow memory', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: null }, { segmentMaxMs: 2000, maxSegments: 100 });
+    const seg = new HlsSegmenter({ video: VIDEO, audio: null }, segmenterOptions({ segmentMaxMs: 2000, maxSegments: 100 }));
     feed(seg, 9, 10_000);
     const done = seg.segments.filter((s) => s.complete);
     expect(done.length).toBe(4);
@@ -92,7 +93,7 @@ describe('HlsSegmenter', () => {
   });
 
   it('waits for a keyframe before the first segment, and drops audio until then', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO });
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, segmenterOptions());
     seg.addAudio(0, Buffer.from([1]));
     seg.addVideo(0, 0, false, Buffer.from([2]));
     expect(seg.segments).toHaveLength(0);
@@ -101,7 +102,7 @@ describe('HlsSegmenter', () => {
   });
 
   it('cuts an audio-only stream on audio time, every part INDEPENDENT', () => {
-    const seg = new HlsSegmenter({ video: null, audio: AUDIO });
+    const seg = new HlsSegmenter({ video: null, audio: AUDIO }, segmenterOptions());
     for (let i = 0; i < 200; i++) seg.addAudio(Math.round((i * 1024 * 1000) / 44_100), Buffer.from([i & 0xff]));
     const done = seg.segments.filter((s) => s.complete);
     expect(done.length).toBeGreaterThanOrEqual(3);
