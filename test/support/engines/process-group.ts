@@ -18,14 +18,24 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** Pids of the group's processes that still run (zombies, already dead, are not counted). */
-export function groupMembers(pgid: number): number[] {
-  const pids: number[] = [];
+interface GroupMember {
+  pid: number;
+  comm: string;
+  state: string;
+  /** user + system CPU seconds so far */
+  cpuSeconds: number;
+}
+
+const CLOCK_TICKS = 100;
+
+/** The group's processes that still run (zombies, already dead, are left out). */
+function members(pgid: number): GroupMember[] {
+  const found: GroupMember[] = [];
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
-    return pids;
+    return found;
   }
   for (const name of entries) {
     if (!/^\d+$/.test(name)) continue;
@@ -35,11 +45,28 @@ export function groupMembers(pgid: number): number[] {
     } catch {
       continue;
     }
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after its last ")".
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(fields[2]) === pgid && fields[0] !== 'Z' && fields[0] !== 'X') pids.push(Number(name));
+    // "pid (comm) state ppid pgrp ... utime stime ...": comm may hold spaces and parentheses.
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    if (Number(fields[2]) !== pgid || fields[0] === 'Z' || fields[0] === 'X') continue;
+    found.push({
+      pid: Number(name),
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+      state: fields[0]!,
+      cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS,
+    });
   }
-  return pids;
+  return found;
+}
+
+export function groupMembers(pgid: number): number[] {
+  return members(pgid).map((m) => m.pid);
+}
+
+/** One line on what each process of the group is doing, for a failure message about a silent driver. */
+export function describeGroup(pgid: number | undefined): string {
+  if (pgid === undefined) return '';
+  return members(pgid).map((m) => `${m.comm}[${m.pid}] ${m.state} ${m.cpuSeconds.toFixed(1)} s CPU`).join(', ');
 }
 
 async function groupGone(pgid: number, withinMs: number): Promise<boolean> {

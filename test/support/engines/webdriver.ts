@@ -27,7 +27,7 @@ export const REQUEST_TIMEOUT_MS = 30_000;
 export const NEW_SESSION_TIMEOUT_MS = 60_000;
 
 export class WebDriverClient {
-  /** `describe` adds what the driver process printed last to a "no answer" error. */
+  /** `describe` adds what is known about the driver's processes to a "no answer" error. */
   constructor(readonly base: string, private readonly describe: () => string = () => '') {}
 
   async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
@@ -44,7 +44,7 @@ export class WebDriverClient {
     } catch (err) {
       const said = this.describe();
       throw new WebDriverError(NO_ANSWER, `${method} ${path} (${timeoutMs} ms): ${(err as Error).message}` +
-        (said ? `; driver stderr ends: ${said}` : ''));
+        (said ? `; ${said}` : ''));
     }
     let json: { value?: unknown };
     try {

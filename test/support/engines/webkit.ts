@@ -13,7 +13,7 @@ import path from 'node:path';
 import { CACHE_DIR } from '../ffmpeg.js';
 import { startPulseAudio, startXvfb, type Helper } from './display.js';
 import { startInjectingProxy, type InjectingProxy } from './inject-proxy.js';
-import { killProcessGroup, trackProcessGroup } from './process-group.js';
+import { describeGroup, killProcessGroup, trackProcessGroup } from './process-group.js';
 import { pollPage, type EngineBrowser, type EnginePage } from './types.js';
 import { SESSION_NOT_CREATED, WebDriverClient, WebDriverError, type WebDriverSession } from './webdriver.js';
 
@@ -23,6 +23,8 @@ export const MINIBROWSER_PATH = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBr
 /** The driver enforces these inside the page; our own request deadlines sit above them. */
 const SCRIPT_TIMEOUT_MS = 20_000;
 const PAGE_LOAD_TIMEOUT_MS = 30_000;
+/** Warnings every WebKitGTK process prints here at start, which would crowd out the last lines that matter. */
+const STDERR_NOISE = /dbus-launch|GL video sink/;
 /** How long a closing page's driver gets to end its session before its processes are killed. */
 const SESSION_END_GRACE_MS = 3_000;
 
@@ -138,10 +140,15 @@ async function startMiniBrowser(display: Record<string, string>, home: string): 
   });
   trackProcessGroup(driver);
   let log = '';
-  driver.stderr!.setEncoding('utf8').on('data', (d: string) => (log = (log + d).slice(-1_500)));
+  driver.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    const lines = d.split('\n').filter((l) => l.trim() && !STDERR_NOISE.test(l));
+    if (lines.length) log = `${log} | ${lines.join(' | ')}`.slice(-1_200);
+  });
   let spawnError: Error | null = null;
   driver.once('error', (err) => (spawnError = err));
-  const client = new WebDriverClient(`http://127.0.0.1:${port}`, () => log.trim().replace(/\s*\n\s*/g, ' | '));
+  // A silent driver's message says what its processes were doing (state R spinning, S or D waiting) and printed last.
+  const client = new WebDriverClient(`http://127.0.0.1:${port}`,
+    () => `processes: ${describeGroup(driver.pid)}; stderr ends: ${log || '(nothing)'}`);
 
   let session: WebDriverSession | null = null;
   let stopped = false;
