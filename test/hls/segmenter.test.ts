@@ -113,4 +113,38 @@ describe('HlsSegmenter', () => {
       }
     }
   });
+
+  it('a new period closes the open segment with every queued sample, then opens the next one at the new keyframe under a new epoch', () => {
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO, init: Buffer.from('init-a'), epoch: 'aaaaaaaa' }, segmenterOptions({ maxSegments: 2, partTargetMs: 300, segmentMinMs: 1000 }));
+    feed(seg, 1.5); // frames 0..44: a complete 1 s segment and an open one from 1000 ms, frame 44 (1467 ms) pending
+    const open = seg.openSegment!;
+    const wide = { ...VIDEO, width: 4, height: 4 };
+    seg.newPeriod(1500, { video: wide, audio: AUDIO, init: Buffer.from('init-b'), epoch: 'bbbbbbbb' });
+    expect(seg.openSegment).toBeNull();
+    expect(open.complete).toBe(true);
+    expect(open.durationMs).toBe(500);
+    const samples = open.parts.flatMap((p) => readFragments(p.data).flatMap((f) => f.samples));
+    const video = samples.filter((x) => x.trackId === 1);
+    // frames 30..44, the last one (held back for its duration) lasting until the new period
+    expect(video.map((x) => x.data[1])).toEqual(Array.from({ length: 15 }, (_, i) => 30 + i));
+    expect(video.at(-1)!.dts + video.at(-1)!.duration).toBe(1500 * 90);
+    // audio before 1500 ms is in it, none after
+    const audio = samples.filter((x) => x.trackId === 2);
+    expect(audio.at(-1)!.dts).toBeLessThan((1500 * 44_100) / 1000);
+    expect(seg.video).toBe(wide);
+
+    // The new period: segments under the new epoch, discontinuity 1, media sequence going on.
+    seg.addVideo(1500, 0, true, Buffer.from([0x65, 0xff, 0]));
+    for (let i = 1; i < 40; i++) seg.addVideo(1500 + Math.round((i * 1000) / 30), 0, i === 30, Buffer.from([0x41, i, 0]));
+    const next = seg.segments.find((x) => x.epoch === 'bbbbbbbb')!;
+    expect(next).toMatchObject({ msn: open.msn + 1, startMs: 1500, discontinuity: 1 });
+    expect(next.parts[0]!.independent).toBe(true);
+    expect(seg.initFor('aaaaaaaa')).toEqual(Buffer.from('init-a'));
+    expect(seg.initFor('bbbbbbbb')).toEqual(Buffer.from('init-b'));
+    // Once no kept segment belongs to the old period, its init is gone too.
+    for (let i = 40; i < 200; i++) seg.addVideo(1500 + Math.round((i * 1000) / 30), 0, i % 30 === 0, Buffer.from([0x41, i & 0xff, 0]));
+    expect(seg.segments.every((x) => x.epoch === 'bbbbbbbb')).toBe(true);
+    expect(seg.initFor('aaaaaaaa')).toBeUndefined();
+    expect(seg.initFor('bbbbbbbb')).toEqual(Buffer.from('init-b'));
+  });
 });
