@@ -84,16 +84,6 @@ export class HlsService {
     muxer.once('end', () => {
       if (this.#entries.get(name) === entry) this.#forget(name, entry, 'stream ended');
     });
-    muxer.once('restart', () => {
-      // Out of the hub's fan-out loop: the replacement subscribes and gets the new sequence headers.
-      setImmediate(() => {
-        if (this.#entries.get(name) !== entry) return;
-        this.#entries.delete(name);
-        entry.sub.close('closed', 'codec configuration changed');
-        this.#log.info({ stream: name }, 'HLS muxer restarted for a codec change');
-        if (!this.#attach(name, entry.sessions).ok) this.#forget(name, entry, 'stream ended');
-      });
-    });
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
     this.#log.info({ stream: name, epoch: muxer.epoch }, 'HLS muxer started');
     return { ok: true, muxer };
@@ -105,6 +95,9 @@ export class HlsService {
     if (entry === undefined) return;
     const key = `${address}\n${userAgent}`;
     const now = Date.now();
+    // An answer counts as a request too: one that waited longer than idleMs must not leave the
+    // muxer to be dropped the moment it is answered.
+    entry.muxer.lastRequestAt = now;
     const s = entry.sessions.get(key);
     if (s !== undefined) {
       s.lastSeen = now;
