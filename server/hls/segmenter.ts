@@ -5,6 +5,8 @@
 // When the codec configuration changes mid-stream (a publisher back with another resolution or
 // codec), a new period begins: the open segment is closed, and the following segments name a new
 // init segment (EXT-X-MAP) under a new epoch after an EXT-X-DISCONTINUITY (§4.4.4.3).
+// A segment that leaves the playlist stays available for its duration plus the playlist's
+// (RFC 8216 §6.2.2): a client that read the playlist just before may still ask for it.
 import { randomBytes } from 'node:crypto';
 import { TypedEmitter } from '../typed-emitter.js';
 import { fragment, type Sample, type TrackInfo, type TrackRun } from './fmp4.js';
@@ -108,6 +110,9 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   #audioTicks: number | null = null;
   #audioFrameTicks: number;
   #bytes = 0;
+  /** segments gone from the playlist, served until `until` (wall clock); at most maxBytes of them */
+  readonly #retired: { seg: Segment; until: number }[] = [];
+  #retiredBytes = 0;
   /** longest segment so far (kept or not): EXT-X-TARGETDURATION must never shrink */
   maxSegmentMs = 0;
 
@@ -158,9 +163,14 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
     this.#forgetUnusedInits();
   }
 
-  /** Bytes held by the kept segments. */
+  /** Bytes held by the listed segments (the retired ones add at most as much again: retiredBytes). */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Bytes held by segments gone from the playlist but still served. */
+  get retiredBytes(): number {
+    return this.#retiredBytes;
   }
 
   /** The newest part, or null before the first. */
@@ -177,9 +187,12 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
     return this.#open;
   }
 
+  /** A listed segment, or one that left the playlist recently enough to be served still. */
   segment(msn: number): Segment | undefined {
     const first = this.segments[0];
-    return first === undefined ? undefined : this.segments[msn - first.msn];
+    if (first !== undefined && msn >= first.msn) return this.segments[msn - first.msn];
+    this.#expireRetired();
+    return this.#retired.find((r) => r.seg.msn === msn)?.seg;
   }
 
   /** The newest sample (stream time latestMs) is happening now. */
@@ -315,17 +328,33 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   #trim(): void {
     const { maxSegments, maxBytes } = this.options;
     let complete = this.segments.filter((s) => s.complete).length;
+    let listedMs = 0;
+    for (const seg of this.segments) listedMs += seg.durationMs;
     while (complete > 1 && (complete > maxSegments || this.#bytes > maxBytes)) {
       const old = this.segments.shift()!;
       this.#bytes -= old.bytes;
       complete--;
+      // §6.2.2: available for its duration plus that of the last playlist that listed it
+      this.#retired.push({ seg: old, until: this.#now() + old.durationMs + listedMs });
+      this.#retiredBytes += old.bytes;
+      listedMs -= old.durationMs;
     }
+    this.#expireRetired();
     this.#forgetUnusedInits();
+  }
+
+  #expireRetired(): void {
+    const now = this.#now();
+    const r = this.#retired;
+    while (r.length > 0 && (r[0]!.until <= now || this.#retiredBytes > this.options.maxBytes)) {
+      this.#retiredBytes -= r.shift()!.seg.bytes;
+    }
   }
 
   #forgetUnusedInits(): void {
     for (const epoch of this.#inits.keys()) {
-      if (epoch !== this.epoch && !this.segments.some((s) => s.epoch === epoch)) this.#inits.delete(epoch);
+      const used = this.segments.some((s) => s.epoch === epoch) || this.#retired.some((r) => r.seg.epoch === epoch);
+      if (epoch !== this.epoch && !used) this.#inits.delete(epoch);
     }
   }
 }

@@ -115,7 +115,8 @@ describe('HlsSegmenter', () => {
   });
 
   it('a new period closes the open segment with every queued sample, then opens the next one at the new keyframe under a new epoch', () => {
-    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO, init: Buffer.from('init-a'), epoch: 'aaaaaaaa' }, segmenterOptions({ maxSegments: 2, partTargetMs: 300, segmentMinMs: 1000 }));
+    let now = 1_000_000;
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO, init: Buffer.from('init-a'), epoch: 'aaaaaaaa' }, segmenterOptions({ maxSegments: 2, partTargetMs: 300, segmentMinMs: 1000 }), () => now);
     feed(seg, 1.5); // frames 0..44: a complete 1 s segment and an open one from 1000 ms, frame 44 (1467 ms) pending
     const open = seg.openSegment!;
     const wide = { ...VIDEO, width: 4, height: 4 };
@@ -141,10 +142,31 @@ describe('HlsSegmenter', () => {
     expect(next.parts[0]!.independent).toBe(true);
     expect(seg.initFor('aaaaaaaa')).toEqual(Buffer.from('init-a'));
     expect(seg.initFor('bbbbbbbb')).toEqual(Buffer.from('init-b'));
-    // Once no kept segment belongs to the old period, its init is gone too.
+    // Once no listed or still-served segment belongs to the old period, its init is gone too.
     for (let i = 40; i < 200; i++) seg.addVideo(1500 + Math.round((i * 1000) / 30), 0, i % 30 === 0, Buffer.from([0x41, i & 0xff, 0]));
     expect(seg.segments.every((x) => x.epoch === 'bbbbbbbb')).toBe(true);
+    expect(seg.initFor('aaaaaaaa')).toEqual(Buffer.from('init-a'));
+    now += 60_000;
+    for (let i = 200; i < 240; i++) seg.addVideo(1500 + Math.round((i * 1000) / 30), 0, i % 30 === 0, Buffer.from([0x41, i & 0xff, 0]));
     expect(seg.initFor('aaaaaaaa')).toBeUndefined();
     expect(seg.initFor('bbbbbbbb')).toEqual(Buffer.from('init-b'));
+  });
+
+  it('a segment gone from the playlist is served for its duration plus the playlist\'s (RFC 8216 §6.2.2), then forgotten', () => {
+    let now = 5_000_000;
+    const seg = new HlsSegmenter({ video: VIDEO, audio: AUDIO }, segmenterOptions({ maxSegments: 3 }), () => now);
+    feed(seg, 5); // segments 0..3 complete, 4 open: 0 has left the playlist as 3 completed
+    expect(seg.segments[0]!.msn).toBe(1);
+    const gone = seg.segment(0)!;
+    expect(gone.msn).toBe(0);
+    expect(gone.parts.length).toBeGreaterThan(0);
+    expect(seg.retiredBytes).toBe(gone.bytes);
+    // 0 left when 3 completed: it stays for its 1 s plus the 4 s playlist (0..3) it was last in
+    now += 4_999;
+    expect(seg.segment(0)).toBe(gone);
+    now += 1;
+    expect(seg.segment(0)).toBeUndefined();
+    expect(seg.retiredBytes).toBe(0);
+    expect(seg.segment(1)).toBe(seg.segments[0]);
   });
 });
