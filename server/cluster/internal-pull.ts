@@ -115,15 +115,21 @@ export class InternalPull {
       }
       // A new upstream (reconnect, or a new owner) starts its own timeline: rebase it onto ours.
       if (this.#connections++ > 0 && this.#stream !== null) this.#stream.attach(this.publisher);
+      const writeBatch = this.opts.hub.writeBatch;
+      const ingest = (stream: LiveStream, chunk: Buffer): void => {
+        for (const tag of demux.push(chunk)) {
+          ingestMessage(stream, { csid: 0, streamId: 1, type: tag.type, timestamp: tag.timestamp, payload: tag.payload });
+        }
+      };
       res.on('data', (chunk: Buffer) => {
         this.#lastData = Date.now();
         this.bytesIn += chunk.length;
         const stream = this.#stream;
         if (stream === null) return;
         try {
-          for (const tag of demux.push(chunk)) {
-            ingestMessage(stream, { csid: 0, streamId: 1, type: tag.type, timestamp: tag.timestamp, payload: tag.payload });
-          }
+          // Like a publisher's read: the viewers' sockets are corked for it (and audio held for the next
+          // video), so each viewer gets one write per batch, not one per tag.
+          writeBatch.run(() => ingest(stream, chunk));
         } catch (err) {
           lost(`bad FLV from the owner: ${(err as Error).message}`);
           return;

@@ -43,7 +43,6 @@ export function detail(hub: Hub, s: LiveStream): StreamDetail {
   const clients: ViewerSummary[] = [];
   for (const set of [s.subscribers, s.waiting, s.rewinders]) {
     for (const sub of set) {
-      if (sub.sink.protocol === 'internal') continue;
       clients.push({
         protocol: sub.sink.protocol,
         address: sub.address,

@@ -99,7 +99,9 @@ describe('--workers 2: the whole gateway from any worker', () => {
       const one = JSON.parse(await freshGet(node, '/api/streams/live/main')) as Stream;
       expect(one.publisher?.protocol).toBe('rtmp');
       expect(one.viewers.total).toBe(viewers.length);
-      expect(one.clients?.map((c) => c.protocol).sort()).toEqual([...Array<string>(nHttp).fill('http'), ...Array<string>(nWs).fill('ws')]);
+      // The internal link is listed too, as what it is.
+      const expected = [...Array<string>(nHttp).fill('http'), 'internal', ...Array<string>(nWs).fill('ws')];
+      expect(one.clients?.map((c) => c.protocol).sort()).toEqual(expected);
 
       const text = await freshGet(node, '/metrics');
       expect(metric(text, 'gateway_streams_live')).toBe(2);
