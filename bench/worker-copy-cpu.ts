@@ -8,6 +8,7 @@
 //   npx tsx bench/worker-copy-cpu.ts [--viewers 20] [--seconds 20] [--source FILE.flv (default: the bench's 720p source)]
 import { spawn } from 'node:child_process';
 import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -20,14 +21,24 @@ const { values: cli } = parseArgs({
     viewers: { type: 'string', default: '20' },
     seconds: { type: 'string', default: '20' },
     source: { type: 'string' },
-    'http-port': { type: 'string', default: '18531' },
-    'rtmp-port': { type: 'string', default: '18532' },
   },
 });
 const source = cli.source ?? ensureSource();
 const VIEWERS = Number(cli.viewers);
 const SECONDS = Number(cli.seconds);
-const base = `http://127.0.0.1:${cli['http-port']}`;
+
+/** A free loopback port: the gateway's ports are its own choice in a bench as in the tests. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+const [httpPort, rtmpPort] = [String(await freePort()), String(await freePort())];
+const base = `http://127.0.0.1:${httpPort}`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -78,7 +89,7 @@ async function window(label: string, workers: Worker[], serving: Worker, url: st
 
 const gw = spawn(
   process.execPath,
-  ['--import', 'tsx', 'server/main.ts', '--host', '127.0.0.1', '--http-port', cli['http-port']!, '--rtmp-port', cli['rtmp-port']!,
+  ['--import', 'tsx', 'server/main.ts', '--host', '127.0.0.1', '--http-port', httpPort, '--rtmp-port', rtmpPort,
     '--workers', '2', '--log-level', 'warn'],
   { cwd: root, stdio: 'ignore' },
 );
@@ -89,7 +100,7 @@ try {
     return c.nodes.length === 2 ? true : undefined;
   });
   pub = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-i', source, '-c', 'copy', '-f', 'flv',
-    `rtmp://127.0.0.1:${cli['rtmp-port']}/live/bench`], { stdio: 'ignore' });
+    `rtmp://127.0.0.1:${rtmpPort}/live/bench`], { stdio: 'ignore' });
   await until('the stream', async () => {
     const s = await api<{ streams: { name: string; publisher: unknown }[] }>('/api/streams');
     return s.streams.some((x) => x.publisher !== null) ? true : undefined;
