@@ -102,6 +102,8 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         });
         const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
         peer = `worker ${cluster.worker?.id ?? process.pid}`;
+        // Another node's owner lists this pull under the node and worker it came from.
+        if (config['cluster-redis'] !== '') peer = `${config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`} ${peer}`;
         workers = new WorkerRegistry(url, log);
         registry = workers;
         process.on('message', answerPrimary);

@@ -23,7 +23,8 @@ export type ToPrimary =
 
 export type ToWorker =
   | { gw: 'reply'; id: number; result: unknown }
-  | { gw: 'table'; owners: [string, string][] }
+  /** owners: this node's workers; remote and health: other nodes' streams and Redis, with --cluster-redis */
+  | { gw: 'table'; owners: [string, string][]; remote?: [string, string][]; health?: RegistryHealth }
   | { gw: 'collect'; id: number; what: 'streams' }
   | { gw: 'kick'; id: number; name: string };
 
@@ -35,7 +36,9 @@ const REPLY_TIMEOUT_MS = 8_000;
 
 export class WorkerRegistry implements StreamRegistry {
   readonly #self: string;
-  readonly #owners = new Map<string, string>();
+  readonly #owners = new Map<string, StreamLocation>();
+  /** the node's registry as the primary reports it (Redis, with --cluster-redis) */
+  #nodeHealth: RegistryHealth | null = null;
   readonly #waiting = new Map<number, { resolve: (v: unknown) => void; timer: NodeJS.Timeout }>();
   #nextId = 1;
   #onMessage: (msg: unknown) => void;
@@ -53,7 +56,9 @@ export class WorkerRegistry implements StreamRegistry {
         w.resolve(m.result);
       } else if (m.gw === 'table') {
         this.#owners.clear();
-        for (const [name, url] of m.owners) this.#owners.set(name, url);
+        for (const [name, url] of m.remote ?? []) this.#owners.set(name, { url, sameNode: false });
+        for (const [name, url] of m.owners) this.#owners.set(name, { url, sameNode: true });
+        this.#nodeHealth = m.health ?? null;
       }
     };
     process.on('message', this.#onMessage);
@@ -81,7 +86,8 @@ export class WorkerRegistry implements StreamRegistry {
   }
 
   get health(): RegistryHealth {
-    return { backend: 'workers', connected: process.connected === true };
+    if (process.connected !== true) return { backend: 'workers', connected: false };
+    return this.#nodeHealth ?? { backend: 'workers', connected: true };
   }
 
   async claim(name: string, takeover: boolean): Promise<ClaimResult> {
@@ -99,14 +105,14 @@ export class WorkerRegistry implements StreamRegistry {
   }
 
   locate(name: string): StreamLocation | null {
-    const url = this.#owners.get(name);
-    return url === undefined || url === this.#self ? null : { url, sameNode: true };
+    const at = this.#owners.get(name);
+    return at === undefined || at.url === this.#self ? null : at;
   }
 
   async relocate(name: string): Promise<StreamLocation | null> {
-    const url = (await this.ask({ gw: 'relocate', name })) as string | null | undefined;
-    if (typeof url === 'string') this.#owners.set(name, url);
-    else if (url === null) this.#owners.delete(name);
+    const at = (await this.ask({ gw: 'relocate', name })) as StreamLocation | null | undefined;
+    if (at !== null && typeof at === 'object') this.#owners.set(name, at);
+    else if (at === null) this.#owners.delete(name);
     return this.locate(name);
   }
 
