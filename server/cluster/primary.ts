@@ -73,6 +73,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
   const table = (): ToWorker => ({
     gw: 'table',
     owners: [...owners].map(([n, w]) => [n, w.url]),
+    workers: [...states].flatMap(([id, s]) => (s.url === null ? [] : [[id, s.url] as [number, string]])),
     ...(member !== null ? { remote: member.remote().filter(([n]) => !owners.has(n)), health: member.health } : {}),
   });
   const release = (name: string): void => {
@@ -150,6 +151,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
           }
           owners.set(name, { url: m.url, worker: w.id, at: Date.now() });
         }
+        if (state !== undefined && state.url !== m.url) changed = true;
         if (state !== undefined) Object.assign(state, { url: m.url, streams: m.owned, pulls: m.pulls, seen: Date.now() });
         if (changed) broadcast();
         return reply(w, m.id, lost);
@@ -221,15 +223,14 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
 
   cluster.on('exit', (w, code, signal) => {
     states.delete(w.id);
-    let changed = false;
     for (const [name, ow] of owners) {
       if (ow.worker === w.id) {
         owners.delete(name);
         release(name);
-        changed = true;
       }
     }
-    if (changed) broadcast();
+    // The table also lists the live workers (RTMPT requests are sent to the one holding their session).
+    broadcast();
     if (stopping) return;
     log.warn({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting a new one');
     setTimeout(fork, RESTART_DELAY_MS).unref();

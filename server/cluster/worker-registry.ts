@@ -24,7 +24,7 @@ export type ToPrimary =
 export type ToWorker =
   | { gw: 'reply'; id: number; result: unknown }
   /** owners: this node's workers; remote and health: other nodes' streams and Redis, with --cluster-redis */
-  | { gw: 'table'; owners: [string, string][]; remote?: [string, string][]; health?: RegistryHealth }
+  | { gw: 'table'; owners: [string, string][]; remote?: [string, string][]; health?: RegistryHealth; workers?: [number, string][] }
   | { gw: 'collect'; id: number; what: 'streams' }
   | { gw: 'kick'; id: number; name: string };
 
@@ -39,6 +39,8 @@ export class WorkerRegistry implements StreamRegistry {
   readonly #owners = new Map<string, StreamLocation>();
   /** the node's registry as the primary reports it (Redis, with --cluster-redis) */
   #nodeHealth: RegistryHealth | null = null;
+  /** live workers' internal URLs, by cluster worker id */
+  #workerUrls = new Map<number, string>();
   readonly #waiting = new Map<number, { resolve: (v: unknown) => void; timer: NodeJS.Timeout }>();
   #nextId = 1;
   #onMessage: (msg: unknown) => void;
@@ -59,6 +61,7 @@ export class WorkerRegistry implements StreamRegistry {
         for (const [name, url] of m.remote ?? []) this.#owners.set(name, { url, sameNode: false });
         for (const [name, url] of m.owners) this.#owners.set(name, { url, sameNode: true });
         this.#nodeHealth = m.health ?? null;
+        this.#workerUrls = new Map(m.workers ?? []);
       }
     };
     process.on('message', this.#onMessage);
@@ -83,6 +86,10 @@ export class WorkerRegistry implements StreamRegistry {
         resolve(undefined);
       }
     });
+  }
+
+  workerUrl(id: number): string | undefined {
+    return this.#workerUrls.get(id);
   }
 
   get health(): RegistryHealth {
