@@ -50,7 +50,8 @@ const HELP = `npm run bench -- [options]
   --smoke            20 viewers, 5 s, both protocols and servers; exit 0 iff both servers delivered data
   --cpu-prof         run the gateway under node --cpu-prof and summarise the hottest functions
   --write            put the tables, machine and command into bench/RESULTS.md (the generated block
-                     "results", or "profile-PROTOCOLS-VIEWERS" with --cpu-prof, "smoke" with --smoke)
+                     "results", or "profile-PROTOCOLS-VIEWERS" with --cpu-prof, "smoke" with --smoke;
+                     "-workersN" / "-nodesN" appended with --workers / --nodes)
   --report FILE      print (and with --write, put into RESULTS.md) the tables of a saved run
                      (bench/.cache/results/*.json) without running anything
   --help`;
@@ -401,7 +402,9 @@ function renderTables(s: Saved): string {
 }
 
 function blockName(p: Plan): string {
-  return p.cpuProf ? `profile-${p.protocols.join('-')}-${p.viewers.join('-')}` : p.smoke ? 'smoke' : 'results';
+  const base = p.cpuProf ? `profile-${p.protocols.join('-')}-${p.viewers.join('-')}` : p.smoke ? 'smoke' : 'results';
+  // Worker and multi-node runs get blocks of their own: the 1-worker block stays next to them.
+  return `${base}${(p.workers ?? 1) > 1 ? `-workers${p.workers}` : ''}${(p.nodes ?? 1) > 1 ? `-nodes${p.nodes}` : ''}`;
 }
 
 /** The RESULTS.md block of one invocation: command, machine, source, plan and the tables. */
@@ -417,7 +420,7 @@ function renderBlock(s: Saved): string {
     '',
     `Source: ${SOURCE.width}x${SOURCE.height} ${SOURCE.fps} fps H.264 High (x264 veryfast, ${SOURCE.videoKbps} kbit/s, GOP ${SOURCE.gopFrames} frames = ${SOURCE.gopFrames / SOURCE.fps} s, no B-frames) + AAC-LC ${SOURCE.audioKbps} kbit/s stereo 44.1 kHz, ${SOURCE.seconds} s looped; made once with \`ffmpeg ${sourceArgs().join(' ')} OUT.flv\`.`,
     '',
-    `Plan: viewers ${p.viewers.join(', ')}; protocols ${p.protocols.join(', ')}; ${p.seconds} s window after a ${p.settle} s settle; ${p.probes} latency probes on top of the bulk viewers; ${p.ttff} TTFF probes per run; repeat ${p.repeat}, interleaved ${p.servers.join(' → ')}.`,
+    `Plan: viewers ${p.viewers.join(', ')};${(p.workers ?? 1) > 1 ? ` --workers ${p.workers};` : ''}${(p.nodes ?? 1) > 1 ? ` --nodes ${p.nodes};` : ''} protocols ${p.protocols.join(', ')}; ${p.seconds} s window after a ${p.settle} s settle; ${p.probes} latency probes on top of the bulk viewers; ${p.ttff} TTFF probes per run; repeat ${p.repeat}, interleaved ${p.servers.join(' → ')}.`,
     '',
     '### Per run',
     '',

@@ -160,7 +160,8 @@ export async function startGateway(opts: ServerOptions): Promise<RunningServer> 
     kind: 'gateway', child, pid: child.pid!, rtmpPort, httpPort,
     command: `node ${args.join(' ')}`, log: log.file,
   };
-  await waitListening([rtmpPort, httpPort], child, 30_000, 'gateway');
+  // Workers start (and compile through tsx) in parallel: on a busy machine that takes a while.
+  await waitListening([rtmpPort, httpPort], child, 90_000, 'gateway');
   return server;
 }
 
