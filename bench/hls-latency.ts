@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     let maxHlsBytes = 0;
     const memTimer = setInterval(() => {
       const s = gw.hls.muxer('live/hlsbench')?.segmenter;
-      if (s) maxHlsBytes = Math.max(maxHlsBytes, s.bytes);
+      if (s) maxHlsBytes = Math.max(maxHlsBytes, s.bytes + s.retiredBytes);
     }, 200);
     for (const mode of ['ll', 'plain'] as const) {
       const tab = await browser.newPage();

@@ -6,7 +6,7 @@ import { normalizeRequestedProto } from './protocol-choice.js';
 import { LIVE_DEFAULTS, LOW_LATENCY_CONFIG, type LivePlayer, type LivePlayerOptions, type PlayerEnvironment } from './live-types.js';
 import { createRecordingPlayer, type RecordingPlayer, type RecordingPlayerOptions } from './recording-player.js';
 import {
-  apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream, parseRecording, recordingsApiUrl, recordingUrl,
+  apiUrl, buildUrls, hlsUrl, normalizeProto, normalizeRewind, normalizeStream, parseRecording, recordingsApiUrl, recordingUrl,
   type QueryParams,
 } from './urls.js';
 
@@ -25,6 +25,7 @@ export function liveApi(env: PlayerEnvironment) {
     createPlayer: (video: HTMLVideoElement, options: LivePlayerOptions): LivePlayer => createLivePlayer(video, options, env),
     normalizeRewind,
     buildUrls: (stream: string, opts?: UrlOptions) => buildUrls(stream, opts?.base || env.defaultBase, opts?.params),
+    hlsUrl: (stream: string, opts?: UrlOptions) => hlsUrl(stream, opts?.base || env.defaultBase, opts?.params),
     apiUrl: (base?: string) => apiUrl(base || env.defaultBase),
     checkSupport,
     describeCodec,

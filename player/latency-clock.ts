@@ -59,16 +59,26 @@ export function timelineStartOf(scriptData: unknown): number | null {
   return typeof start === 'number' && Number.isFinite(start) ? start : null;
 }
 
+/**
+ * No frame presented for this long (ms of presentation time) is a break: a publisher that left and
+ * came back, a stalled network, a hidden page. The anchor is not trusted across one (see presented()).
+ */
+export const PRESENTATION_BREAK_MS = 1000;
+
 export class LatencyClock {
   readonly clock = new ClockOffset();
   #anchor: StreamAnchor | null = null;
   #start: number | null = null;
   #latest: number | null = null;
+  #lastPresentedAt: number | null = null;
+  /** the anchor predates a break in the presented frames: wait for a new one (TimeSync fetches it at once) */
+  #anchorStale = false;
 
   /** A new connection: its media times start from a new timeline position. */
   reset(): void {
     this.#start = null;
     this.#latest = null;
+    this.#lastPresentedAt = null;
   }
 
   setTimelineStart(start: number): void {
@@ -77,6 +87,12 @@ export class LatencyClock {
 
   setAnchor(anchor: StreamAnchor): void {
     this.#anchor = anchor;
+    this.#anchorStale = false;
+  }
+
+  /** The anchor must be renewed before more frames are measured. */
+  get anchorStale(): boolean {
+    return this.#anchorStale;
   }
 
   /** The timeline timestamp (ms) of media time `mediaTime` (s), once the cue has arrived. */
@@ -93,8 +109,18 @@ export class LatencyClock {
     return (presentedAt + offset - receivedAt) / 1000;
   }
 
-  /** Record a presented frame; returns (and keeps) its latency. */
+  /**
+   * Record a presented frame; returns (and keeps) its latency. The anchor says when the gateway got
+   * each timestamp only while the timeline keeps pace with the wall clock; a publisher that left and
+   * returned (the timeline goes on where it stopped, behind the wall clock by the absence) or one
+   * that stalled and caught up breaks that. Frames after a break in presentation are therefore not
+   * measured until a new anchor arrives, rather than read high by the break for up to a period.
+   */
   presented(mediaTime: number, presentedAt: number): number | null {
+    const last = this.#lastPresentedAt;
+    this.#lastPresentedAt = presentedAt;
+    if (last !== null && presentedAt - last > PRESENTATION_BREAK_MS) this.#anchorStale = true;
+    if (this.#anchorStale) return null;
     const l = this.latencyOf(mediaTime, presentedAt);
     if (l !== null && Number.isFinite(l)) this.#latest = l;
     return l;

@@ -1,11 +1,14 @@
 // Feeds a LatencyClock from the gateway's `api/time?stream=APP/KEY`: a burst of round trips when a
 // connection starts (the best one sets the offset), then one every few seconds, which also renews
-// the stream's anchor. A failed request only leaves the previous figures in place.
+// the stream's anchor, and one within a second when the clock says its anchor went stale. A failed
+// request only leaves the previous figures in place.
 import type { LatencyClock, TimeAnswer } from './latency-clock.js';
 
 /** Samples per burst, and the pause between re-syncs. */
 const BURST = 4;
 const PERIOD_MS = 5000;
+/** While the anchor is stale (and the stream perhaps not live yet), ask at most this often. */
+const STALE_RETRY_MS = 1000;
 
 /** Wall-clock milliseconds on the page's high-resolution clock (what requestVideoFrameCallback uses). */
 export function wallNow(): number {
@@ -36,7 +39,7 @@ export class TimeSync {
 
   /** Called on the player's tick: samples when due. */
   tick(): void {
-    if (this.#busy || wallNow() - this.#last < PERIOD_MS) return;
+    if (this.#busy || wallNow() - this.#last < (this.clock.anchorStale ? STALE_RETRY_MS : PERIOD_MS)) return;
     void this.#sample(this.#last === -Infinity ? BURST : 1);
   }
 

@@ -114,9 +114,13 @@ export const OPTIONS = {
   'cluster-ttl-ms': { kind: 'int', default: 5_000, min: 1_000, help: 'a stream or node that stops refreshing its registry entry is forgotten after this' },
   'hls-part-ms': { kind: 'int', default: 300, min: 100, help: 'LL-HLS part target (EXT-X-PART-INF PART-TARGET) in ms' },
   'hls-segment-ms': { kind: 'int', default: 1_000, min: 100, help: 'HLS segments end at the first keyframe after this many ms' },
+  'hls-segment-max-ms': { kind: 'int', default: 10_000, min: 100, help: 'an HLS segment without a keyframe for this long is cut anyway (bounds the open segment)' },
   'hls-segments': { kind: 'int', default: 8, min: 2, help: 'HLS segments kept in memory and listed per stream' },
   'hls-max-bytes': { kind: 'int', default: 48 * 1024 * 1024, min: 1024 * 1024, help: 'memory bound of the kept HLS segments per stream' },
   'hls-idle-ms': { kind: 'int', default: 30_000, min: 100, help: 'a stream\'s HLS muxer stops after this long without an HLS request' },
+  'hls-session-idle-ms': { kind: 'int', default: 15_000, min: 100, help: 'an HLS viewer without a request for this long has left (viewer counts, on-done)' },
+  'hls-max-waits': { kind: 'int', default: 10_000, min: 1, help: 'HLS requests that may wait (blocking playlist reload, preload hints) per stream' },
+  'hls-max-sessions': { kind: 'int', default: 100_000, min: 1, help: 'HLS viewer sessions tracked per stream; further clients are served but not counted' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;

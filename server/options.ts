@@ -7,8 +7,7 @@ import type { SignedAction } from './auth/signature.js';
 import { defaultConfig, type Config } from './config.js';
 import type { HubOptions } from './hub/hub.js';
 import type { WriteBatchOptions } from './hub/write-batch.js';
-import { DEFAULT_SEGMENTER_OPTIONS } from './hls/segmenter.js';
-import { DEFAULT_HLS_OPTIONS, type HlsServiceOptions } from './hls/service.js';
+import type { HlsServiceOptions } from './hls/service.js';
 import type { RecorderSettings } from './record/recorder.js';
 import { parseRelayRule, type RelayConfig } from './relay/relays.js';
 import type { RtmpLimits } from './rtmp/server.js';
@@ -138,15 +137,17 @@ export function gatewayOptions(config: Config): GatewayOptions {
       headersTimeoutMs: config['http-headers-timeout-ms'],
     },
     hls: {
-      ...DEFAULT_HLS_OPTIONS,
       segmenter: {
-        ...DEFAULT_SEGMENTER_OPTIONS,
         partTargetMs: config['hls-part-ms'],
         segmentMinMs: config['hls-segment-ms'],
+        segmentMaxMs: config['hls-segment-max-ms'],
         maxSegments: config['hls-segments'],
         maxBytes: config['hls-max-bytes'],
       },
       idleMs: config['hls-idle-ms'],
+      sessionIdleMs: config['hls-session-idle-ms'],
+      maxWaitsPerStream: config['hls-max-waits'],
+      maxSessionsPerStream: config['hls-max-sessions'],
     },
   };
 }

@@ -43,6 +43,13 @@ describe('gatewayOptions', () => {
     expect(o.http).toEqual({
       corsOrigins: ['*'], apiToken: '', trustedProxies: ['127.0.0.1', '::1'], maxConnections: 10_000, headersTimeoutMs: 10_000,
     });
+    expect(o.hls).toEqual({
+      segmenter: { partTargetMs: 300, segmentMinMs: 1000, segmentMaxMs: 10_000, maxSegments: 8, maxBytes: 48 * 1024 * 1024 },
+      idleMs: 30_000,
+      sessionIdleMs: 15_000,
+      maxWaitsPerStream: 10_000,
+      maxSessionsPerStream: 100_000,
+    });
   });
 
   it('takes the codec-level bounds from the codecs, so each default is written once', () => {
@@ -64,6 +71,8 @@ describe('gatewayOptions', () => {
     expect(o.relays.pullOnDemand).toEqual([{ app: 'live', key: '*', url: 'rtmp://127.0.0.1:1936/origin' }]);
     expect(o.writeBatch.mergeMs).toBe(15);
     expect(o.http.maxConnections).toBe(7);
+    const hls = withFlags('--hls-segment-max-ms', '4000', '--hls-session-idle-ms', '900', '--hls-max-waits', '3', '--hls-max-sessions', '5').hls;
+    expect(hls).toMatchObject({ segmenter: { segmentMaxMs: 4000 }, sessionIdleMs: 900, maxWaitsPerStream: 3, maxSessionsPerStream: 5 });
   });
 
   it('--gop-cache false turns the GOP cache off through a zero byte bound', () => {

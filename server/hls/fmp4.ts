@@ -145,6 +145,18 @@ function sampleEntry(t: TrackInfo): Buffer {
   }
 }
 
+/**
+ * Opus in ISOBMFF §4.4: an edit list whose one edit starts the presentation PreSkip samples (dOps
+ * bytes 2-3, at 48 kHz) into the media, so the encoder's priming samples are never played. Its
+ * segment_duration is 0 (ISO/IEC 14496-12 §8.6.6: the whole media, unknown while fragments are made).
+ */
+function opusEdits(t: TrackInfo): Buffer[] {
+  if (t.codec !== 'opus' || t.config.length < 4) return [];
+  const preSkip = Math.round((t.config.readUInt16BE(2) * t.timescale) / 48_000);
+  // version 0: segment_duration (movie timescale), media_time (media timescale), media_rate 1.0
+  return [box('edts', fullBox('elst', 0, 0, u32s(1, 0, preSkip, 0x00010000)))];
+}
+
 function trak(t: TrackInfo): Buffer {
   const mediaHeader = t.kind === 'video' ? fullBox('vmhd', 0, 1, Buffer.alloc(8)) : fullBox('smhd', 0, 0, Buffer.alloc(4));
   const dinf = box('dinf', fullBox('dref', 0, 0, u32s(1), fullBox('url ', 0, 1)));
@@ -156,7 +168,7 @@ function trak(t: TrackInfo): Buffer {
     fullBox('stsz', 0, 0, u32s(0, 0)),
     fullBox('stco', 0, 0, u32s(0)),
   );
-  return box('trak', tkhd(t), box('mdia', mdhd(t), hdlr(t), box('minf', mediaHeader, dinf, stbl)));
+  return box('trak', tkhd(t), ...opusEdits(t), box('mdia', mdhd(t), hdlr(t), box('minf', mediaHeader, dinf, stbl)));
 }
 
 function trex(t: TrackInfo): Buffer {

@@ -1,7 +1,9 @@
 // One stream's HLS muxer: a hub Sink like any viewer (it gets the sequence headers and the cached
 // GOP on joining), which turns FLV tags into fMP4 parts and segments once, for every HLS viewer.
 // It never waits on a socket; what it holds is bounded by the segmenter. Blocked requests wait
-// here for a part, bounded in number and time.
+// here for a part, bounded in number and time. A new sequence header mid-stream (a publisher back
+// within the grace period at another resolution, or with another codec) starts a new period of the
+// same playlist at the next keyframe: new init segment, EXT-X-DISCONTINUITY, media sequence going on.
 import { randomBytes } from 'node:crypto';
 import { TypedEmitter } from '../typed-emitter.js';
 import { parseAacAudioSpecificConfig } from '../media/aac.js';
@@ -18,8 +20,6 @@ import { hasPart } from './playlist.js';
 export interface MuxerEvents {
   /** the stream ended or the muxer was dropped */
   end: [EndReason];
-  /** the codecs changed: a new muxer instance (epoch) must take over */
-  restart: [];
 }
 
 /** Video waits this long (stream time) for an announced audio track's sequence header. */
@@ -30,11 +30,11 @@ type Wait = { msn: number; part: number | null; done: (ok: boolean) => void; tim
 export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   readonly protocol = 'hls' as const;
   readonly bufferedBytes = 0;
-  /** changes whenever the init segment does: every URI is under it, so caches may keep them forever */
-  readonly epoch = randomBytes(4).toString('hex');
-  readonly segmenterOptions: Partial<SegmenterOptions>;
+  readonly segmenterOptions: SegmenterOptions;
   segmenter: HlsSegmenter | null = null;
+  /** the current init segment */
   init: Buffer | null = null;
+  #firstEpoch = randomBytes(4).toString('hex');
   /** why this stream cannot be muxed (no H.264/HEVC video nor AAC/Opus audio), once known */
   unsupported: string | null = null;
   ended = false;
@@ -49,14 +49,34 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
   #videoInfo: VideoConfig | null = null;
   #audioTrack: { codec: 'aac' | 'opus'; config: Buffer; rate: number; channels: number; frameTicks: number } | null = null;
   #firstKeyMs: number | null = null;
+  /** a sequence header changed: the next keyframe (or audio frame, audio only) starts a new period */
+  #reconfigure = false;
   #latestMs = 0;
   #waits = new Set<Wait>();
   readonly maxWaits: number;
 
-  constructor(segmenterOptions: Partial<SegmenterOptions> = {}, maxWaits = 10_000) {
+  constructor(segmenterOptions: SegmenterOptions, maxWaits: number) {
     super();
     this.segmenterOptions = segmenterOptions;
     this.maxWaits = maxWaits;
+  }
+
+  /**
+   * The current period's path component; changes whenever the init segment does, and every URI is
+   * under one, so caches may keep them forever.
+   */
+  get epoch(): string {
+    return this.segmenter?.epoch ?? this.#firstEpoch;
+  }
+
+  /** The init segment of the period named epoch, while the playlist lists it. */
+  initFor(epoch: string): Buffer | undefined {
+    return this.segmenter?.initFor(epoch);
+  }
+
+  /** Is epoch the current period's or a listed one's? */
+  knows(epoch: string): boolean {
+    return epoch === this.epoch || this.initFor(epoch) !== undefined;
   }
 
   begin(hasAudio: boolean, hasVideo: boolean): void {
@@ -95,11 +115,10 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
       } catch {
         return;
       }
-      const changed = this.segmenter !== null;
       this.#videoCodec = h.codec;
       this.#videoRecord = Buffer.from(record);
       this.#videoInfo = info;
-      if (changed) this.#restart();
+      if (this.segmenter !== null) this.#reconfigure = true;
       return;
     }
     if (h.packetType !== 'coded-frames' || h.command !== undefined) return;
@@ -108,7 +127,7 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
       return;
     }
     this.#latestMs = tag.timestamp;
-    if (this.segmenter === null && !(h.keyframe && this.#start(tag.timestamp))) return;
+    if ((this.segmenter === null || this.#reconfigure) && !(h.keyframe && this.#start(tag.timestamp))) return;
     this.segmenter!.addVideo(tag.timestamp, h.compositionTime, h.keyframe, tag.body.subarray(h.dataOffset));
   }
 
@@ -126,18 +145,23 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
       const changed = this.segmenter !== null && this.#audioTrack !== null && !this.#audioTrack.config.equals(track.config);
       const late = this.segmenter !== null && this.#audioTrack === null;
       this.#audioTrack = track;
-      if (changed || late) this.#restart();
+      if (changed || late) this.#reconfigure = true;
       return;
     }
     if (h.packetType !== 'coded-frames' || this.#audioTrack === null || h.codec !== this.#audioTrack.codec) return;
     if (!this.#hasVideo) {
       this.#latestMs = tag.timestamp;
-      if (this.segmenter === null && !this.#start(tag.timestamp)) return;
+      if ((this.segmenter === null || this.#reconfigure) && !this.#start(tag.timestamp)) return;
     }
+    // Frames of a new audio configuration wait for the new period (its first video keyframe).
+    if (this.#reconfigure) return;
     this.segmenter?.addAudio(tag.timestamp, data);
   }
 
-  /** Build the init segment and the segmenter once the tracks are known; false: not yet. */
+  /**
+   * Build the init segment and the segmenter once the tracks are known, or a new period of the
+   * segmenter for new tracks; false: not yet.
+   */
   #start(at: number): boolean {
     const video = this.#hasVideo && this.#videoCodec !== null && this.#videoInfo !== null;
     if (this.#hasVideo && !video) {
@@ -167,7 +191,13 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
     }
     this.unsupported = null;
     this.init = initSegment(tracks);
-    this.segmenter = new HlsSegmenter({ video: videoTrack, audio: audioTrackInfo, audioFrameTicks: a?.frameTicks ?? 1024 }, this.segmenterOptions);
+    const period = { video: videoTrack, audio: audioTrackInfo, audioFrameTicks: a?.frameTicks ?? 1024, init: this.init };
+    this.#reconfigure = false;
+    if (this.segmenter !== null) {
+      this.segmenter.newPeriod(at, period);
+      return true;
+    }
+    this.segmenter = new HlsSegmenter({ ...period, epoch: this.#firstEpoch }, this.segmenterOptions);
     this.segmenter.on('part', () => this.#wake());
     this.segmenter.on('segment', () => this.#wake());
     return true;
@@ -178,11 +208,6 @@ export class HlsMuxer extends TypedEmitter<MuxerEvents> implements Sink {
       this.unsupported = why;
       this.#wake();
     }
-  }
-
-  #restart(): void {
-    // Segments made with the old codec configuration cannot share an init segment with new ones.
-    this.emit('restart');
   }
 
   /**

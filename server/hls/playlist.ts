@@ -1,11 +1,14 @@
 // The LL-HLS media playlist (draft-pantos-hls-rfc8216bis-16 §4.4, with the Low-Latency tags of
 // §4.4.3.7 PART-INF, §4.4.3.8 SERVER-CONTROL, §4.4.4.9 PART, §4.4.5.3 PRELOAD-HINT) and the
 // blocking-reload query (§6.2.5.2 _HLS_msn/_HLS_part). Clients without LL-HLS ignore the part tags
-// and play the EXTINF segments as ordinary HLS. Pure: it renders what the segmenter holds.
+// and play the EXTINF segments as ordinary HLS. A codec change starts a new period: its segments
+// follow an EXT-X-DISCONTINUITY (§4.4.4.3) and name their own init segment with EXT-X-MAP (§4.4.4.5),
+// and EXT-X-DISCONTINUITY-SEQUENCE (§4.4.3.3) counts the discontinuities that have scrolled off.
+// Pure: it renders what the segmenter holds.
 import type { Segment } from './segmenter.js';
 
 export interface PlaylistView {
-  /** the muxer instance's path component: everything under it is immutable */
+  /** the current period's path component (segments carry their own): everything under one is immutable */
   epoch: string;
   segments: readonly Segment[];
   partTargetMs: number;
@@ -40,20 +43,26 @@ export function renderPlaylist(v: PlaylistView): string {
     `#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=${seconds(3 * v.partTargetMs)}`,
     `#EXT-X-PART-INF:PART-TARGET=${seconds(v.partTargetMs)}`,
     `#EXT-X-MEDIA-SEQUENCE:${v.segments[0]?.msn ?? 0}`,
-    `#EXT-X-MAP:URI="${v.epoch}/init.mp4${q}"`,
   ];
+  const listed = v.segments.filter((seg) => seg.complete || seg.parts.length > 0);
+  const firstDiscontinuity = listed[0]?.discontinuity ?? 0;
+  if (firstDiscontinuity > 0) lines.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${firstDiscontinuity}`);
+  if (listed.length === 0) lines.push(`#EXT-X-MAP:URI="${v.epoch}/init.mp4${q}"`);
   const last = v.segments[v.segments.length - 1];
   const edgeMs = last === undefined ? 0 : last.startMs + last.durationMs;
-  for (const seg of v.segments) {
-    if (!seg.complete && seg.parts.length === 0) continue;
+  let prev: Segment | null = null;
+  for (const seg of listed) {
+    if (prev !== null && seg.discontinuity !== prev.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    if (prev === null || seg.epoch !== prev.epoch) lines.push(`#EXT-X-MAP:URI="${seg.epoch}/init.mp4${q}"`);
+    prev = seg;
     lines.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(v.wallAtZero + seg.startMs).toISOString()}`);
     // §4.4.4.9: parts more than three target durations from the end should be left out.
     if (edgeMs - (seg.startMs + seg.durationMs) <= 3 * v.targetDurationS * 1000 || !seg.complete) {
       for (const p of seg.parts) {
-        lines.push(`#EXT-X-PART:DURATION=${seconds(p.durationMs)},URI="${v.epoch}/part${p.msn}.${p.index}.m4s${q}"${p.independent ? ',INDEPENDENT=YES' : ''}`);
+        lines.push(`#EXT-X-PART:DURATION=${seconds(p.durationMs)},URI="${seg.epoch}/part${p.msn}.${p.index}.m4s${q}"${p.independent ? ',INDEPENDENT=YES' : ''}`);
       }
     }
-    if (seg.complete) lines.push(`#EXTINF:${seconds(seg.durationMs)},`, `${v.epoch}/seg${seg.msn}.m4s${q}`);
+    if (seg.complete) lines.push(`#EXTINF:${seconds(seg.durationMs)},`, `${seg.epoch}/seg${seg.msn}.m4s${q}`);
   }
   const hint = nextPart(v.segments);
   lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${v.epoch}/part${hint.msn}.${hint.index}.m4s${q}"`);

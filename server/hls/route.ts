@@ -126,8 +126,7 @@ interface Body {
 
 function targetDurationOf(m: HlsMuxer): number {
   const s = m.segmenter;
-  const o = { ...m.segmenterOptions };
-  return s === null ? Math.max(1, Math.ceil((o.segmentMinMs ?? 1000) / 1000)) : targetDurationS(s.options.partTargetMs, s.options.segmentMinMs, s.maxSegmentMs);
+  return s === null ? Math.max(1, Math.ceil(m.segmenterOptions.segmentMinMs / 1000)) : targetDurationS(s.options.partTargetMs, s.options.segmentMinMs, s.maxSegmentMs);
 }
 
 function media(chunks: Buffer[], type: string): Body {
@@ -166,8 +165,11 @@ async function bodyFor(play: HlsRequest, muxer: HlsMuxer, timeoutMs: () => numbe
       bytes: buf.length,
     };
   }
-  if (r.epoch !== muxer.epoch) return fail(res, 404, 'No such HLS resource (the stream was restarted).'), null;
-  if (r.kind === 'init') return muxer.init === null ? (fail(res, 404, 'No init segment yet.'), null) : media([muxer.init], 'video/mp4');
+  if (!muxer.knows(r.epoch)) return fail(res, 404, 'No such HLS resource (the stream was restarted).'), null;
+  if (r.kind === 'init') {
+    const init = muxer.initFor(r.epoch);
+    return init === undefined ? (fail(res, 404, 'No init segment yet.'), null) : media([init], 'video/mp4');
+  }
   const s = muxer.segmenter;
   if (s === null) return fail(res, 404, 'No such HLS resource.'), null;
   const next = s.openSegment?.msn ?? (s.segments[s.segments.length - 1]?.msn ?? -1) + 1;
@@ -176,7 +178,7 @@ async function bodyFor(play: HlsRequest, muxer: HlsMuxer, timeoutMs: () => numbe
     if (r.msn > next) return fail(res, 404, 'No such segment.'), null;
     if (s.segment(r.msn)?.complete !== true && !(await muxer.waitForPart(r.msn, null, timeoutMs(), signal))) return unavailable(res, muxer), null;
     const seg = s.segment(r.msn);
-    if (seg === undefined || !seg.complete) return fail(res, 404, 'No such segment.'), null;
+    if (seg === undefined || !seg.complete || seg.epoch !== r.epoch) return fail(res, 404, 'No such segment.'), null;
     return media(seg.parts.map((p) => p.data), 'video/mp4');
   }
   // A part: the preload hint names the next one before it exists; that request waits for it.
@@ -185,7 +187,8 @@ async function bodyFor(play: HlsRequest, muxer: HlsMuxer, timeoutMs: () => numbe
   }
   const have = s.segment(r.msn)?.parts[r.index];
   if (have === undefined && !(await muxer.waitForPart(r.msn, r.index, timeoutMs(), signal))) return unavailable(res, muxer), null;
-  const part = s.segment(r.msn)?.parts[r.index];
+  const inSegment = s.segment(r.msn);
+  const part = inSegment?.epoch === r.epoch ? inSegment.parts[r.index] : undefined;
   if (part === undefined) return fail(res, 404, 'No such part (its segment ended before it).'), null;
   return media([part.data], 'video/mp4');
 }

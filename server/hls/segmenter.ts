@@ -2,6 +2,12 @@
 // §4.4.4.9 EXT-X-PART, §4.4.3.7 PART-INF): every part is one fMP4 fragment, a segment is the
 // concatenation of its parts and starts on a video keyframe. Video drives the cuts; an audio-only
 // stream is cut on audio time. Memory is bounded by a number of segments and a byte cap.
+// When the codec configuration changes mid-stream (a publisher back with another resolution or
+// codec), a new period begins: the open segment is closed, and the following segments name a new
+// init segment (EXT-X-MAP) under a new epoch after an EXT-X-DISCONTINUITY (§4.4.4.3).
+// A segment that leaves the playlist stays available for its duration plus the playlist's
+// (RFC 8216 §6.2.2): a client that read the playlist just before may still ask for it.
+import { randomBytes } from 'node:crypto';
 import { TypedEmitter } from '../typed-emitter.js';
 import { fragment, type Sample, type TrackInfo, type TrackRun } from './fmp4.js';
 
@@ -18,14 +24,6 @@ export interface SegmenterOptions {
   maxBytes: number;
 }
 
-export const DEFAULT_SEGMENTER_OPTIONS: SegmenterOptions = {
-  partTargetMs: 300,
-  segmentMinMs: 1000,
-  segmentMaxMs: 10_000,
-  maxSegments: 8,
-  maxBytes: 48 * 1024 * 1024,
-};
-
 export interface Part {
   msn: number;
   index: number;
@@ -37,6 +35,10 @@ export interface Part {
 
 export interface Segment {
   msn: number;
+  /** the period's path component: its init segment and every part of it are under it */
+  epoch: string;
+  /** discontinuity sequence number (§4.4.3.3): one more for each period before this segment's */
+  discontinuity: number;
   parts: Part[];
   /** stream time (ms) of the first sample */
   startMs: number;
@@ -57,6 +59,20 @@ const AUDIO_SNAP_MS = 3;
 /** A part closes when one more frame would take it within this of the target. */
 const PART_MARGIN_MS = 2;
 
+/** The tracks of one period and their init segment. */
+export interface PeriodTracks {
+  video: TrackInfo | null;
+  audio: TrackInfo | null;
+  /** samples per audio frame: 1024 (AAC), 2048 (HE-AAC), 960 (Opus) */
+  audioFrameTicks?: number;
+  /** the init segment (EXT-X-MAP) of these tracks; empty when the caller does not serve one */
+  init?: Buffer;
+  /** a fresh random one when not given */
+  epoch?: string;
+}
+
+const newEpoch = (): string => randomBytes(4).toString('hex');
+
 interface PendingVideo {
   dtsMs: number;
   ctoMs: number;
@@ -66,8 +82,14 @@ interface PendingVideo {
 
 export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   readonly options: SegmenterOptions;
-  readonly video: TrackInfo | null;
-  readonly audio: TrackInfo | null;
+  /** the current period's tracks */
+  video: TrackInfo | null;
+  audio: TrackInfo | null;
+  /** the current period's epoch: new segments and parts are under it */
+  epoch: string;
+  /** init segments of the current period and of every period a kept segment belongs to */
+  readonly #inits = new Map<string, Buffer>();
+  #discontinuity = 0;
   /** kept segments, oldest first; the last one may be open */
   readonly segments: Segment[] = [];
   /**
@@ -88,21 +110,67 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   #audioTicks: number | null = null;
   #audioFrameTicks: number;
   #bytes = 0;
+  /** segments gone from the playlist, served until `until` (wall clock); at most maxBytes of them */
+  readonly #retired: { seg: Segment; until: number }[] = [];
+  #retiredBytes = 0;
   /** longest segment so far (kept or not): EXT-X-TARGETDURATION must never shrink */
   maxSegmentMs = 0;
 
-  constructor(tracks: { video: TrackInfo | null; audio: TrackInfo | null; audioFrameTicks?: number }, options: Partial<SegmenterOptions> = {}, now: () => number = Date.now) {
+  constructor(tracks: PeriodTracks, options: SegmenterOptions, now: () => number = Date.now) {
     super();
-    this.options = { ...DEFAULT_SEGMENTER_OPTIONS, ...options };
+    this.options = options;
     this.video = tracks.video;
     this.audio = tracks.audio;
     this.#audioFrameTicks = tracks.audioFrameTicks ?? 1024;
+    this.epoch = tracks.epoch ?? newEpoch();
+    this.#inits.set(this.epoch, tracks.init ?? Buffer.alloc(0));
     this.#now = now;
   }
 
-  /** Bytes held by the kept segments. */
+  /** The init segment of a period still listed (or the current one); undefined otherwise. */
+  initFor(epoch: string): Buffer | undefined {
+    return this.#inits.get(epoch);
+  }
+
+  /**
+   * New tracks from stream time atMs on (the codec configuration changed): the open segment ends
+   * at atMs (what is queued of the old tracks goes into it) and the next segment opens a new
+   * period, under a new epoch and after a discontinuity. The caller feeds the new tracks' samples
+   * from atMs on, video from a keyframe.
+   */
+  newPeriod(atMs: number, tracks: PeriodTracks): void {
+    if (this.#open !== null) {
+      const p = this.#pendingVideo;
+      let endMs = atMs;
+      if (p !== null) {
+        const duration = atMs > p.dtsMs ? atMs - p.dtsMs : this.#lastFrameMs;
+        this.#partVideo.push({ dts: p.dtsMs * 90, duration: duration * 90, cto: p.ctoMs * 90, keyframe: p.keyframe, data: p.data });
+        endMs = p.dtsMs + duration;
+      }
+      this.#cutPart(endMs);
+      this.#closeSegment(endMs);
+    }
+    this.#pendingVideo = null;
+    this.#partVideo = [];
+    this.#audioQueue = [];
+    this.#audioTicks = null;
+    this.video = tracks.video;
+    this.audio = tracks.audio;
+    this.#audioFrameTicks = tracks.audioFrameTicks ?? 1024;
+    if (this.#nextMsn > 0) this.#discontinuity++;
+    this.epoch = tracks.epoch ?? newEpoch();
+    this.#inits.set(this.epoch, tracks.init ?? Buffer.alloc(0));
+    this.#forgetUnusedInits();
+  }
+
+  /** Bytes held by the listed segments (the retired ones add at most as much again: retiredBytes). */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Bytes held by segments gone from the playlist but still served. */
+  get retiredBytes(): number {
+    return this.#retiredBytes;
   }
 
   /** The newest part, or null before the first. */
@@ -119,9 +187,12 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
     return this.#open;
   }
 
+  /** A listed segment, or one that left the playlist recently enough to be served still. */
   segment(msn: number): Segment | undefined {
     const first = this.segments[0];
-    return first === undefined ? undefined : this.segments[msn - first.msn];
+    if (first !== undefined && msn >= first.msn) return this.segments[msn - first.msn];
+    this.#expireRetired();
+    return this.#retired.find((r) => r.seg.msn === msn)?.seg;
   }
 
   /** The newest sample (stream time latestMs) is happening now. */
@@ -190,6 +261,8 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
     this.wallAtZero ??= this.#now() - startMs;
     const seg: Segment = {
       msn: this.#nextMsn++,
+      epoch: this.epoch,
+      discontinuity: this.#discontinuity,
       parts: [],
       startMs,
       durationMs: 0,
@@ -255,10 +328,33 @@ export class HlsSegmenter extends TypedEmitter<SegmenterEvents> {
   #trim(): void {
     const { maxSegments, maxBytes } = this.options;
     let complete = this.segments.filter((s) => s.complete).length;
+    let listedMs = 0;
+    for (const seg of this.segments) listedMs += seg.durationMs;
     while (complete > 1 && (complete > maxSegments || this.#bytes > maxBytes)) {
       const old = this.segments.shift()!;
       this.#bytes -= old.bytes;
       complete--;
+      // §6.2.2: available for its duration plus that of the last playlist that listed it
+      this.#retired.push({ seg: old, until: this.#now() + old.durationMs + listedMs });
+      this.#retiredBytes += old.bytes;
+      listedMs -= old.durationMs;
+    }
+    this.#expireRetired();
+    this.#forgetUnusedInits();
+  }
+
+  #expireRetired(): void {
+    const now = this.#now();
+    const r = this.#retired;
+    while (r.length > 0 && (r[0]!.until <= now || this.#retiredBytes > this.options.maxBytes)) {
+      this.#retiredBytes -= r.shift()!.seg.bytes;
+    }
+  }
+
+  #forgetUnusedInits(): void {
+    for (const epoch of this.#inits.keys()) {
+      const used = this.segments.some((s) => s.epoch === epoch) || this.#retired.some((r) => r.seg.epoch === epoch);
+      if (epoch !== this.epoch && !used) this.#inits.delete(epoch);
     }
   }
 }

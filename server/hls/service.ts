@@ -9,7 +9,7 @@ import { HlsMuxer } from './muxer.js';
 import type { SegmenterOptions } from './segmenter.js';
 
 export interface HlsServiceOptions {
-  segmenter: Partial<SegmenterOptions>;
+  segmenter: SegmenterOptions;
   /** drop a stream's muxer after this long without an HLS request */
   idleMs: number;
   /** a session without a request for this long has left */
@@ -19,14 +19,6 @@ export interface HlsServiceOptions {
   /** sessions tracked per stream; further clients are served but not counted */
   maxSessionsPerStream: number;
 }
-
-export const DEFAULT_HLS_OPTIONS: HlsServiceOptions = {
-  segmenter: {},
-  idleMs: 30_000,
-  sessionIdleMs: 15_000,
-  maxWaitsPerStream: 10_000,
-  maxSessionsPerStream: 100_000,
-};
 
 interface Session {
   address: string;
@@ -53,10 +45,10 @@ export class HlsService {
   #entries = new Map<string, Entry>();
   #timer: NodeJS.Timeout | null = null;
 
-  constructor(hub: Hub, log: Logger, options: Partial<HlsServiceOptions> = {}, onEnded?: SessionEndedListener) {
+  constructor(hub: Hub, log: Logger, options: HlsServiceOptions, onEnded?: SessionEndedListener) {
     this.#hub = hub;
     this.#log = log;
-    this.options = { ...DEFAULT_HLS_OPTIONS, ...options };
+    this.options = options;
     this.#onEnded = onEnded;
   }
 
@@ -92,16 +84,6 @@ export class HlsService {
     muxer.once('end', () => {
       if (this.#entries.get(name) === entry) this.#forget(name, entry, 'stream ended');
     });
-    muxer.once('restart', () => {
-      // Out of the hub's fan-out loop: the replacement subscribes and gets the new sequence headers.
-      setImmediate(() => {
-        if (this.#entries.get(name) !== entry) return;
-        this.#entries.delete(name);
-        entry.sub.close('closed', 'codec configuration changed');
-        this.#log.info({ stream: name }, 'HLS muxer restarted for a codec change');
-        if (!this.#attach(name, entry.sessions).ok) this.#forget(name, entry, 'stream ended');
-      });
-    });
     this.#timer ??= setInterval(() => this.#sweep(), SWEEP_MS).unref();
     this.#log.info({ stream: name, epoch: muxer.epoch }, 'HLS muxer started');
     return { ok: true, muxer };
@@ -113,6 +95,9 @@ export class HlsService {
     if (entry === undefined) return;
     const key = `${address}\n${userAgent}`;
     const now = Date.now();
+    // An answer counts as a request too: one that waited longer than idleMs must not leave the
+    // muxer to be dropped the moment it is answered.
+    entry.muxer.lastRequestAt = now;
     const s = entry.sessions.get(key);
     if (s !== undefined) {
       s.lastSeen = now;

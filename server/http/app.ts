@@ -12,7 +12,7 @@ import { parsePlayPath, type ViewerRouteOptions } from '../delivery/play-request
 import { serveHttpFlv } from './flv-route.js';
 import { createRecordingsRouter } from './recordings-route.js';
 import { createHlsHandler, parseHlsPath } from '../hls/route.js';
-import { HlsService } from '../hls/service.js';
+import type { HlsService } from '../hls/service.js';
 import { createTextRouter } from './text-route.js';
 import { createRtmptRoute, type RtmptRouteOptions } from './rtmpt-route.js';
 import { detail, summarize } from './stream-info.js';
@@ -33,8 +33,8 @@ export interface HttpAppOptions extends ViewerRouteOptions {
   recorder?: Recorder;
   /** workers or nodes: /api/cluster, and the whole gateway's streams, metrics and kicks */
   cluster?: ClusterHooks;
-  /** HLS muxers and sessions; absent: made here with the defaults */
-  hls?: HlsService;
+  /** HLS muxers and sessions */
+  hls: HlsService;
   /** RTMPT tunnel on this port; absent: off */
   rtmpt?: RtmptRouteOptions;
   /**
@@ -194,7 +194,7 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
   });
 
   const serveHls = createHlsHandler({
-    service: opts.hls ?? new HlsService(opts.hub, opts.log, {}, opts.onEnded),
+    service: opts.hls,
     clientAddress: opts.clientAddress,
     ...(opts.access !== undefined ? { access: opts.access } : {}),
   });

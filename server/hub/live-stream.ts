@@ -354,9 +354,12 @@ export class LiveStream {
     sub.started = true;
     this.subscribers.add(sub);
     sub.sink.begin(this.hasAudio, this.hasVideo);
-    for (const tag of this.#joinSequence(at)) sub.writeAlways(tag);
-    if (withGop) for (const tag of this.gop.tags) sub.writeAlways(tag);
-    sub.excuseJoinBurst();
+    // One batch: the burst leaves in one writev (one WS-FLV message) rather than one write per tag.
+    this.writeBatch.run(() => {
+      for (const tag of this.#joinSequence(at)) sub.writeAlways(tag);
+      if (withGop) for (const tag of this.gop.tags) sub.writeAlways(tag);
+      sub.excuseJoinBurst();
+    });
   }
 
   #joinSequence(at: number): MediaTag[] {

@@ -9,6 +9,16 @@ import { serializeFlvTag, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/f
 export const TagType = { Audio: 8, Video: 9, Script: 18 } as const;
 export type TagType = (typeof TagType)[keyof typeof TagType];
 
+/**
+ * The header a WebSocket frame carrying a tag has, by the frame's place in its message: the tag
+ * alone, first in a message of several tags, or after that (server/ws/frame-head.ts).
+ */
+export interface WsFrameHeads {
+  readonly whole: Buffer;
+  readonly first: Buffer;
+  readonly more: Buffer;
+}
+
 export class MediaTag {
   readonly type: TagType;
   readonly timestamp: number;
@@ -22,8 +32,8 @@ export class MediaTag {
   rtmp: Buffer | null = null;
   /** the FLV tag as one HTTP chunk (size line, tag, CRLF), made once on demand by HTTP-FLV */
   httpChunk: Buffer | null = null;
-  /** the FLV tag as one WebSocket binary frame, made once on demand by WS-FLV */
-  wsFrame: Buffer | null = null;
+  /** WebSocket frame headers for the FLV tag as payload, made once on demand by WS-FLV */
+  wsHeads: WsFrameHeads | null = null;
 
   constructor(type: TagType, timestamp: number, body: Buffer, keyframe: boolean, config: boolean) {
     this.type = type;

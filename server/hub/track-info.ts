@@ -45,6 +45,9 @@ const AUDIO_NAMES: Record<string, string> = {
   nellymoser: 'Nellymoser', speex: 'Speex', g711a: 'G.711 A-law', g711u: 'G.711 mu-law',
 };
 
+/** E-RTMP v2: track 0 is a multitrack stream's default track. */
+const DEFAULT_TRACK = 0;
+
 function unparsed(codec: string): VideoInfo {
   return { codec, profile: '', level: 0, width: 0, height: 0 };
 }
@@ -76,8 +79,14 @@ export function classifyVideo(body: Buffer): VideoClass {
   if (h.packetType === 'multitrack' && h.trackPacketType === 'sequence-start') {
     return { coded: false, keyframe: false, trackConfig: `video:${h.trackId ?? 0}` };
   }
-  const coded = h.command === undefined && (h.packetType === 'coded-frames' || h.packetType === 'other');
-  // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded.
+  // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded. A
+  // multitrack message counts when it carries the default track (the one a single-track player
+  // shows and the browser feed gives as plain packets), so a stream whose video comes only as
+  // multitrack gets a GOP and becomes ready, while another track's keyframe (OBS sends track 0
+  // plain and track 1 as multitrack) never restarts the GOP between track 0's keyframes.
+  const coded = h.command === undefined && (
+    h.packetType === 'multitrack' ? h.trackPacketType === 'coded-frames' && h.trackId === DEFAULT_TRACK
+    : h.packetType === 'coded-frames' || h.packetType === 'other');
   if (!coded) return { coded, keyframe: false };
   if (h.codec === 'vp9' && h.keyframe) {
     const size = vp9FrameSize(body.subarray(h.dataOffset));

@@ -1,5 +1,6 @@
 // WS-FLV: `ws://HOST/APP/KEY.flv` upgrades on the HTTP port and carries the
-// same FLV byte stream as HTTP-FLV, one tag per binary message.
+// same FLV byte stream as HTTP-FLV: one binary message per write batch (server/hub/write-batch.ts),
+// or per tag outside one (a join, a timed-text cue). mpegts.js takes any split of the byte stream.
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -9,6 +10,7 @@ import { BrowserFeed } from '../hub/browser-feed.js';
 import type { MediaTag } from '../hub/media-tag.js';
 import type { EndReason, Sink } from '../hub/subscriber.js';
 import { flvFileHeader } from '../media/flv.js';
+import { MESSAGE_END, wsFrameHeads } from './frame-head.js';
 
 /** Close codes in the application range (4000–4999), mirroring HTTP statuses. */
 export const WS_CLOSE = {
@@ -25,37 +27,25 @@ const WS_REFUSAL: Record<Refusal, number> = {
   unavailable: WS_CLOSE.Unavailable,
 };
 
-/** One unmasked binary WebSocket frame (RFC 6455 §5.2) holding `data`, shared by every WS-FLV viewer. */
-export function wsFrameOf(data: Buffer): Buffer {
-  const n = data.length;
-  const head = n < 126 ? 2 : n < 65536 ? 4 : 10;
-  const out = Buffer.allocUnsafe(head + n);
-  out[0] = 0x82; // FIN, binary
-  if (n < 126) {
-    out[1] = n;
-  } else if (n < 65536) {
-    out[1] = 126;
-    out.writeUInt16BE(n, 2);
-  } else {
-    out[1] = 127;
-    out.writeUInt32BE(Math.floor(n / 2 ** 32), 2);
-    out.writeUInt32BE(n >>> 0, 6);
-  }
-  data.copy(out, head);
-  return out;
-}
-
 export class WsFlvSink implements Sink {
   readonly protocol = 'ws' as const;
   readonly #ws: WebSocket;
   /**
-   * Tags go to the socket as pre-built frames shared by every viewer: one write
-   * per tag, no per-viewer framing. Control frames (close, pong) still go
-   * through the ws package, on the same socket, between whole frames.
+   * Tags go to the socket as a shared frame header (made once per tag) and the tag's own shared
+   * Buffer: no per-viewer framing, no copy. Control frames (close, pong) still go through the ws
+   * package, on the same socket, between whole frames.
    */
   readonly #socket: Duplex | null;
   /** null: the untouched stream (`?untouched=1`) */
   readonly #feed: BrowserFeed | null;
+  /**
+   * Inside a write batch (corked), the tags written make up one message, as fragments, ended at
+   * uncork: the browser gets one message per batch, as an HTTP-FLV viewer gets one chunk of bytes,
+   * instead of one per tag (each message costs the page an event and a pass through mpegts.js).
+   */
+  #corked = false;
+  /** a fragmented message is open: its final fragment is still to be written */
+  #open = false;
 
   constructor(ws: WebSocket, browser = true) {
     this.#ws = ws;
@@ -68,7 +58,7 @@ export class WsFlvSink implements Sink {
   }
 
   begin(hasAudio: boolean, hasVideo: boolean): void {
-    this.#ws.send(flvFileHeader(hasAudio, hasVideo));
+    this.#frame(flvFileHeader(hasAudio, hasVideo), null);
   }
 
   write(tag: MediaTag): void {
@@ -77,24 +67,58 @@ export class WsFlvSink implements Sink {
   }
 
   send(tag: MediaTag): void {
+    this.#frame(tag.flv, tag);
+  }
+
+  /** Hot path. `tag`, when given, keeps the frame headers of `data` (its FLV bytes) for every viewer. */
+  #frame(data: Buffer, tag: MediaTag | null): void {
     if (this.#ws.readyState !== 1) return;
     const socket = this.#socket;
-    if (socket !== null) socket.write((tag.wsFrame ??= wsFrameOf(tag.flv)));
-    else this.#ws.send(tag.flv);
+    if (socket === null) {
+      this.#ws.send(data);
+      return;
+    }
+    const heads = tag === null ? wsFrameHeads(data.length) : (tag.wsHeads ??= wsFrameHeads(data.length));
+    if (this.#corked) {
+      socket.write(this.#open ? heads.more : heads.first);
+      this.#open = true;
+      socket.write(data);
+    } else {
+      // One writev for header and payload.
+      socket.cork();
+      socket.write(heads.whole);
+      socket.write(data);
+      socket.uncork();
+    }
   }
 
   cork(): void {
+    this.#corked = true;
     this.#socket?.cork();
   }
 
   uncork(): void {
+    this.#corked = false;
+    this.#endMessage();
     this.#socket?.uncork();
+  }
+
+  #endMessage(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    // After a close frame (the peer's close answered mid-batch) nothing more may be sent.
+    if (this.#ws.readyState === 1) this.#socket?.write(MESSAGE_END);
   }
 
   end(reason: EndReason, detail: string): void {
     if (reason === 'closed') return;
-    if (reason === 'slow') this.#ws.terminate();
-    else this.#ws.close(reason === 'unpublished' ? 1000 : 1001, truncateReason(detail));
+    if (reason === 'slow') {
+      this.#ws.terminate();
+      return;
+    }
+    // The close frame goes after a whole message, not inside one.
+    this.#endMessage();
+    this.#ws.close(reason === 'unpublished' ? 1000 : 1001, truncateReason(detail));
   }
 }
 

@@ -143,4 +143,50 @@ describe('browser feed', () => {
     safe.close();
     await rtmp.close();
   });
+
+  it('a stream whose video and audio come only as multitrack (track 0) is ready and plays on the page in Chromium', { timeout: 120_000 }, async () => {
+    const name = 'mto/only';
+    const track0 = (data: Buffer) => [{ trackId: 0, data }];
+    const configs: TimedMessage[] = [
+      { type: 9, timestamp: 0, payload: exVideoMultitrackBody({ frameType: FrameType.Key, multitrackType: AvMultitrackType.OneTrack, packetType: VideoPacketType.SequenceStart, fourcc: 'av01', tracks: track0(av1.config) }) },
+      { type: 8, timestamp: 0, payload: exAudioMultitrackBody({ multitrackType: AvMultitrackType.OneTrack, packetType: AudioPacketType.SequenceStart, fourcc: 'Opus', tracks: track0(opus.head) }) },
+    ];
+    const video = av1.frames.map((f): TimedMessage => ({
+      type: 9, timestamp: f.timestamp,
+      payload: exVideoMultitrackBody({ frameType: f.keyframe ? FrameType.Key : FrameType.Inter, multitrackType: AvMultitrackType.OneTrack, packetType: VideoPacketType.CodedFrames, fourcc: 'av01', tracks: track0(f.data) }),
+    }));
+    const audio = opus.packets.filter((p) => p.timestamp < av1.durationMs).map((p): TimedMessage => ({
+      type: 8, timestamp: p.timestamp,
+      payload: exAudioMultitrackBody({ multitrackType: AvMultitrackType.OneTrack, packetType: AudioPacketType.CodedFrames, fourcc: 'Opus', tracks: track0(p.data) }),
+    }));
+    const publisher = await EnhancedPublisher.publish(gw.rtmpUrl(name), { metadata: metadata() });
+    await publisher.send(configs);
+    const looping = publisher.loop(interleave(video, audio), av1.durationMs);
+    // Readiness needs a cached keyframe: here only multitrack messages can give one.
+    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready, 20_000);
+    const safe = wsViewer(gw.wsUrl(`/${name}.flv`));
+    const tp = await browser.open(gw.httpUrl(`/?stream=${name}&proto=ws`));
+    const stats = (): Promise<{ state: string; decodedFrames: number; currentTime: number } | null> =>
+      tp.page.evaluate('window.__player ? window.__player.stats() : null') as Promise<never>;
+    const describe = async (): Promise<string> => JSON.stringify({ stats: await stats(), errors: tp.errors.map((e) => e.message), console: tp.console.slice(-8) });
+    const first = await waitFor('frames decoded', async () => {
+      const s = await stats();
+      return s !== null && s.state === 'playing' && s.decodedFrames > 0 ? s : undefined;
+    }, 30_000, 100).catch(async (err: Error) => { throw new Error(`${err.message}: ${await describe()}`); });
+    await waitFor('frames advance', async () => {
+      const s = await stats();
+      return s !== null && s.state === 'playing' && s.decodedFrames >= first.decodedFrames + 30 && s.currentTime > first.currentTime + 0.5;
+    }, 20_000, 100).catch(async (err: Error) => { throw new Error(`${err.message}: ${await describe()}`); });
+    expect(tp.errors.map((e) => e.message)).toEqual([]);
+    await tp.close();
+    // The browser feed starts with track 0's sequence start as a plain packet, then a keyframe.
+    await waitFor('the viewer has video frames', () => safe.flv.videoFrames().length > 10);
+    const safeVideo = safe.flv.tags.filter((t) => t.type === 9);
+    expect(safeVideo[0]!.payload[0]).toBe(0x80 | (FrameType.Key << 4) | VideoPacketType.SequenceStart);
+    expect(safeVideo[1]!.payload[0]).toBe(0x80 | (FrameType.Key << 4) | VideoPacketType.CodedFrames);
+    expect(safe.flv.problems()).toEqual([]);
+    safe.close();
+    await looping.stop();
+    await publisher.close();
+  });
 });

@@ -87,6 +87,31 @@ describe('delivery to viewers', () => {
     expect(v.flv.problems()).toEqual([]);
   });
 
+  it('a WebSocket viewer gets one message per publisher read, not per tag, and the same tags as an HTTP-FLV viewer', async () => {
+    await publishAndWait(gw, 'live/ws-batches');
+    const ws = wsViewer(gw.wsUrl('/live/ws-batches.flv'));
+    const web = httpViewer(gw.httpUrl('/live/ws-batches.flv'));
+    viewers.push(ws, web);
+    await waitFor('video frames on both', () => ws.flv.videoFrames().length > 90 && web.flv.videoFrames().length > 90);
+    expect(ws.flv.problems()).toEqual([]);
+    // Each read from ffmpeg (a video frame, audio held to go with it) is one message of several tags.
+    const before = { messages: ws.deliveries, tags: ws.flv.tags.length };
+    await waitFor('60 more video frames', () => ws.flv.videoFrames().length > 150);
+    const messages = ws.deliveries - before.messages;
+    const tags = ws.flv.tags.length - before.tags;
+    expect(messages).toBeLessThan(tags);
+    // The tags of the two viewers agree where both have them, byte for byte.
+    const key = (t: { type: number; timestamp: number; payload: Buffer }): string => `${t.type}@${t.timestamp}:${t.payload.toString('base64')}`;
+    const wsTags = ws.flv.tags.filter((t) => t.type !== 18).map(key);
+    const webTags = web.flv.tags.filter((t) => t.type !== 18).map(key);
+    // Tag 40 of the HTTP viewer is past both join bursts; from there the two lists run in step.
+    const start = wsTags.indexOf(webTags[40]!);
+    expect(start).toBeGreaterThanOrEqual(0);
+    const common = Math.min(wsTags.length - start, webTags.length - 40);
+    expect(common).toBeGreaterThan(60);
+    expect(wsTags.slice(start, start + common)).toEqual(webTags.slice(40, 40 + common));
+  });
+
   it('an unknown stream over WebSocket is closed with code 4404 and a reason', async () => {
     const v = wsViewer(gw.wsUrl('/live/absent.flv'));
     const end = await v.ended;

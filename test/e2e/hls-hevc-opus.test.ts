@@ -18,6 +18,8 @@ import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { waitFor } from '../support/wait.js';
 import { parsePlaylist, TagRecorder } from '../hls/helpers.js';
 import { child, readBoxes, readFragments } from '../hls/mp4-reader.js';
+import { fragment, initSegment } from '../../server/hls/fmp4.js';
+import { opusDops } from '../../server/hls/muxer.js';
 
 const run = promisify(execFile);
 
@@ -89,5 +91,36 @@ describe('HLS of an HEVC + Opus stream (Enhanced RTMP)', () => {
     }
     expect(v).toBe(Math.round(seg.duration * hevc.fps));
     expect(a).toBeGreaterThan(seg.duration * 40);
+  });
+
+  it('Opus starts PreSkip samples into the media (edit list): ffmpeg trims the priming samples and presents the rest at media time minus PreSkip', async () => {
+    const preSkip = opus.head.readUInt16LE(10);
+    expect(preSkip).toBeGreaterThan(0);
+    const p = parsePlaylist(await (await fetch(url())).text());
+    const init = Buffer.from(await (await fetch(gw.httpUrl(`/live/hevc/${p.epoch}/init.mp4`))).arrayBuffer());
+    const opusTrak = readBoxes(readBoxes(init)[1]!.body).filter((b) => b.type === 'trak')[1]!;
+    const elst = child(opusTrak, ['edts', 'elst']).body;
+    expect(elst.readInt32BE(12)).toBe(preSkip); // media_time
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'gw-hls-opus-'));
+    const frames = async (file: string) => (await run('ffprobe', ['-v', 'error', '-select_streams', 'a', '-show_frames', '-read_intervals', '%+#2',
+      '-show_entries', 'frame=pts,nb_samples', '-of', 'csv=p=0', file])).stdout.trim().split('\n').map((l) => l.split(',').map(Number));
+
+    // The stream's start: the first packet's priming samples are cut, the first sample shown is at 0.
+    const start = opus.packets.slice(0, 50).map((pk, i) => ({ dts: i * 960, duration: 960, cto: 0, keyframe: true, data: pk.data }));
+    const track = { id: 2, kind: 'audio' as const, codec: 'opus' as const, timescale: 48_000, config: opusDops(opus.head)!, channels: opus.channels, sampleRate: 48_000 };
+    const head = path.join(dir, 'head.mp4');
+    writeFileSync(head, Buffer.concat([initSegment([track]), fragment(1, [{ track, baseDts: 0, samples: start }])]));
+    expect(await frames(head)).toEqual([[0, 960 - preSkip], [960 - preSkip, 960]]);
+
+    // Mid-stream (what a viewer joining later gets): the first packet is presented ending PreSkip
+    // samples before its media end, as the edit maps media time t to t - PreSkip (ffmpeg shows it
+    // at its media time, shortened by PreSkip).
+    const seg = p.segments[p.segments.length - 1]!;
+    const body = Buffer.from(await (await fetch(gw.httpUrl(`/live/hevc/${seg.uri}`))).arrayBuffer());
+    const firstAudio = readFragments(body).flatMap((f) => f.samples).find((x) => x.trackId === 2)!;
+    const mid = path.join(dir, 'mid.mp4');
+    writeFileSync(mid, Buffer.concat([init, body]));
+    const [first] = await frames(mid);
+    expect(first![0]! + first![1]!).toBe(firstAudio.dts + firstAudio.duration - preSkip);
   });
 });

@@ -5,15 +5,18 @@
 // MediaSource-hidden run plays the four pages again, twelve plays in all (a
 // one-in-three freeze would pass unseen less than once in a hundred). With
 // MediaSource hidden before the page's scripts (as on an iPhone) the page must
-// play through ManagedMediaSource. Each test gets a browser and gateway of its
-// own, so a WebKitWebDriver that stops answering cannot take later tests along.
+// play through ManagedMediaSource. Every page is a MiniBrowser under a
+// WebKitWebDriver of its own, so a driver that stops answering takes one page
+// along (that page is played again once in a fresh browser, with a RETRY line on
+// the console; a page that fails a check is never retried), and each test has a
+// gateway and display of its own.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  EngineFixture, expectAllCombosPlay, PLAY_SECONDS,
+  EngineFixture, expectAllCombosPlay, PLAY_SECONDS, retryOnceOnDriverFailure,
 } from '../support/engines/page-suite.js';
 
 const RUNS = [1, 2];
-/** Two pages at a time: WebDriver classic serializes every command of one session. */
+/** Two pages at a time: two software decoders with audio is what two shared cores carry. */
 const AT_ONCE = 2;
 /** What an iPhone before iOS 17.1's MediaSource looks like to a page: absent. */
 const HIDE_MEDIA_SOURCE = 'delete window.MediaSource; delete window.WebKitMediaSource;';
@@ -35,10 +38,15 @@ describe('WebKitGTK', () => {
 
 
   it('with MediaSource hidden before the page runs, plays through ManagedMediaSource where the engine has it', async () => {
-    const probe = await fx!.browser.open(fx!.gw.httpUrl('/embed.html'), { initScript: HIDE_MEDIA_SOURCE });
-    const found = await probe.evaluate<{ mse: boolean; mms: boolean }>(
-      "({ mse: 'MediaSource' in window || 'WebKitMediaSource' in window, mms: 'ManagedMediaSource' in window })");
-    await probe.close();
+    const found = await retryOnceOnDriverFailure('webkit MediaSource probe', async () => {
+      const probe = await fx!.browser.open(fx!.gw.httpUrl('/embed.html'), { initScript: HIDE_MEDIA_SOURCE });
+      try {
+        return await probe.evaluate<{ mse: boolean; mms: boolean }>(
+          "({ mse: 'MediaSource' in window || 'WebKitMediaSource' in window, mms: 'ManagedMediaSource' in window })");
+      } finally {
+        await probe.close();
+      }
+    });
     expect(found.mse).toBe(false);
     if (found.mms) {
       const opened = await expectAllCombosPlay(fx!, { initScript: HIDE_MEDIA_SOURCE, atOnce: AT_ONCE });

@@ -148,6 +148,35 @@ describe('the demo page in Chromium', () => {
     }
   });
 
+  it('plays with no proto given (Auto, the default), says which protocol Auto chose, links carry the choice, and switches to LL-HLS', async () => {
+    const name = uniqueStream('demo-auto');
+    await publishAndWait(name);
+    const tp = await open(`/?stream=${name}`, { width: 1280, height: 800 });
+    // Chromium has Media Source Extensions: Auto plays WS-FLV.
+    await expectPlays(tp, name, 'ws');
+    expect(await tp.page.locator('#proto-auto').isChecked()).toBe(true);
+    const protoStat = tp.page.locator('[data-stat="proto"]');
+    await waitFor('the stats to name the chosen protocol', async () =>
+      (await protoStat.getAttribute('data-proto')) === 'ws' && /^WS-FLVchosen by Auto$/.test((await protoStat.textContent()) ?? ''),
+    WAIT_MS, POLL_MS);
+    expect(new URL(await tp.page.locator('#url-page').inputValue()).searchParams.get('proto')).toBe('auto');
+    expect(await tp.page.locator('#embed-iframe').inputValue()).toContain(`embed.html?stream=${name}&proto=auto`);
+    expect(await tp.page.locator('#url-hls').inputValue()).toBe(gw.httpUrl(`/${name}/index.m3u8`));
+
+    // The LL-HLS button: hls.js plays the stream, the stats and links say so.
+    await tp.page.getByTestId('proto-hls').click();
+    await waitFor('the player to play LL-HLS', async () => {
+      const s = await stats(tp.page);
+      return s !== null && s.proto === 'hls' && s.state === 'playing' && s.decodedFrames > 0;
+    }, WAIT_MS, POLL_MS);
+    await waitFor('the stats to say LL-HLS through hls.js', async () =>
+      (await protoStat.getAttribute('data-proto')) === 'hls' && (await protoStat.textContent()) === 'LL-HLShls.js',
+    WAIT_MS, POLL_MS);
+    expect(new URL(tp.page.url()).searchParams.get('proto')).toBe('hls');
+    expect(new URL(await tp.page.locator('#url-page').inputValue()).searchParams.get('proto')).toBe('hls');
+    expect(tp.errors).toEqual([]);
+  });
+
   it.each(PROTOS)('holds under one second of buffer ahead while playing over %s', async (_label, proto) => {
     const name = uniqueStream(`buffer-${proto}`);
     await publishAndWait(name);

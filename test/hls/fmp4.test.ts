@@ -164,4 +164,25 @@ describe('initSegment', () => {
     expect(entry(1).type).toBe('Opus');
     expect(readBoxes(entry(1).body, 28)[0]).toMatchObject({ type: 'dOps', body: dops });
   });
+
+  it('an Opus track has an edit list that starts PreSkip samples into the media; other tracks have none', () => {
+    const dops = hex('00 02 0138 0000bb80 0000 00'); // PreSkip 0x0138 = 312
+    const init2 = initSegment([VIDEO, { ...AUDIO, codec: 'opus', config: dops, timescale: 48_000, sampleRate: 48_000 }]);
+    const traks = children(readBoxes(init2)[1]!, 'trak');
+    expect(readBoxes(traks[0]!.body).map((b) => b.type)).toEqual(['tkhd', 'mdia']);
+    expect(readBoxes(traks[1]!.body).map((b) => b.type)).toEqual(['tkhd', 'edts', 'mdia']);
+    const edts = readBoxes(traks[1]!.body)[1]!;
+    expect(edts.size).toBe(36);
+    expect(edts.body).toEqual(
+      hex(
+        '0000001c 656c7374 00000000', //   elst, 28 bytes, version 0, flags 0
+        '00000001', //                     one edit
+        '00000000', //                     segment_duration 0: all of the media (fragments still to come)
+        '00000138', //                     media_time 312: the priming samples are not presented
+        '0001 0000', //                    media_rate 1.0
+      ),
+    );
+    const aac = initSegment([AUDIO]);
+    expect(readBoxes(children(readBoxes(aac)[1]!, 'trak')[0]!.body).map((b) => b.type)).toEqual(['tkhd', 'mdia']);
+  });
 });

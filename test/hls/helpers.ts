@@ -2,6 +2,8 @@
 // byte-check the fMP4 against), and small playlist readers.
 import type { MediaTag } from '../../server/hub/media-tag.js';
 import type { Sink } from '../../server/hub/subscriber.js';
+import type { SegmenterOptions } from '../../server/hls/segmenter.js';
+import { defaultOptions } from '../../server/options.js';
 
 export class TagRecorder implements Sink {
   // 'record' keeps it out of the viewer counts, like a recording.
@@ -77,4 +79,9 @@ export function parsePlaylist(text: string): ParsedPlaylist {
     segments,
     hint,
   };
+}
+
+/** The segmenter options a default config gives, with a test's own changes. */
+export function segmenterOptions(changes: Partial<SegmenterOptions> = {}): SegmenterOptions {
+  return { ...defaultOptions().hls.segmenter, ...changes };
 }

@@ -1,11 +1,14 @@
-// The HLS muxer as a hub sink: when it starts (configs + keyframe), what it refuses, when it asks
-// to be restarted, and its bounded set of waiting requests.
+// The HLS muxer as a hub sink: when it starts (configs + keyframe), what it refuses, when a config
+// change starts a new period, and its bounded set of waiting requests.
 import { describe, expect, it } from 'vitest';
 import { HlsMuxer, opusDops } from '../../server/hls/muxer.js';
 import { MediaTag } from '../../server/hub/media-tag.js';
+import { defaultOptions } from '../../server/options.js';
 import { AAC_SEQ_44100, AAC_SEQ_48000, AVC_SEQ_320X240, aacFrame, avcInter, avcKey, hex } from '../hub/fixtures.js';
+import { segmenterOptions } from './helpers.js';
 import { child, readBoxes } from './mp4-reader.js';
 
+const MAX_WAITS = defaultOptions().hls.maxWaitsPerStream;
 const video = (ts: number, body: Buffer, key = false, config = false) => new MediaTag(9, ts, body, key, config);
 const audio = (ts: number, body: Buffer, config = false) => new MediaTag(8, ts, body, false, config);
 
@@ -19,7 +22,7 @@ function feed(m: HlsMuxer, from: number, to: number, withAudio = true): void {
 }
 
 function started(hasAudio = true): HlsMuxer {
-  const m = new HlsMuxer({ partTargetMs: 300, segmentMinMs: 1000 });
+  const m = new HlsMuxer(segmenterOptions({ partTargetMs: 300, segmentMinMs: 1000 }), MAX_WAITS);
   m.begin(hasAudio, true);
   m.write(video(0, AVC_SEQ_320X240, false, true));
   if (hasAudio) m.write(audio(0, AAC_SEQ_44100, true));
@@ -56,7 +59,7 @@ describe('HlsMuxer', () => {
   });
 
   it('waits time out false, stop on abort, are capped, and all end when the stream ends', async () => {
-    const m = new HlsMuxer({}, 2);
+    const m = new HlsMuxer(segmenterOptions(), 2);
     m.begin(false, true);
     expect(await m.waitForPart(0, 0, 10)).toBe(false);
     const ctl = new AbortController();
@@ -70,20 +73,39 @@ describe('HlsMuxer', () => {
     expect(m.waiting).toBe(0);
   });
 
-  it('asks for a restart when the video or audio configuration changes, not when it is repeated', () => {
+  it('starts a new period (new epoch and init, one more discontinuity) at the next keyframe when a config changes, not when it is repeated', () => {
     const m = started();
-    let restarts = 0;
-    m.on('restart', () => restarts++);
     feed(m, 0, 1100);
+    const first = m.epoch;
     m.write(video(1100, AVC_SEQ_320X240, false, true));
     m.write(audio(1100, AAC_SEQ_44100, true));
-    expect(restarts).toBe(0);
-    m.write(audio(1200, AAC_SEQ_48000, true));
-    expect(restarts).toBe(1);
+    feed(m, 1100, 2100);
+    expect(m.epoch).toBe(first);
+    const before = m.segmenter!.segments.length;
+    m.write(audio(2100, AAC_SEQ_48000, true));
+    // still the old period until the next keyframe (at 3000 ms)
+    feed(m, 2100, 2900);
+    expect(m.epoch).toBe(first);
+    feed(m, 2900, 4100);
+    expect(m.epoch).not.toBe(first);
+    const segs = m.segmenter!.segments;
+    const firstNew = segs.find((x) => x.epoch === m.epoch)!;
+    expect(firstNew.startMs).toBe(3000);
+    expect(firstNew.discontinuity).toBe(1);
+    expect(segs.filter((x) => x.epoch === first).every((x) => x.complete && x.discontinuity === 0)).toBe(true);
+    expect(segs.length).toBeGreaterThan(before);
+    // the msn goes on across the period
+    expect(firstNew.msn).toBe(segs[segs.indexOf(firstNew) - 1]!.msn + 1);
+    // both inits are served while listed; the new one carries the 48 kHz config
+    const mp4a = (init: Buffer) => readBoxes(child(readBoxes(readBoxes(init)[1]!.body).filter((b) => b.type === 'trak')[1]!, ['mdia', 'minf', 'stbl', 'stsd']).body, 8)[0]!;
+    expect(mp4a(m.initFor(first)!).body.readUInt32BE(24) >>> 16).toBe(44100);
+    expect(mp4a(m.initFor(m.epoch)!).body.readUInt32BE(24) >>> 16).toBe(48000);
+    expect(m.init).toBe(m.initFor(m.epoch));
+    expect(m.knows('00000000')).toBe(false);
   });
 
   it('marks a stream with unsupported video as unsupported, which ends waits at once', async () => {
-    const m = new HlsMuxer();
+    const m = new HlsMuxer(segmenterOptions(), MAX_WAITS);
     m.begin(false, true);
     const wait = m.waitForPart(0, null, 60_000);
     // VP6 (codec id 4), a keyframe
@@ -93,7 +115,7 @@ describe('HlsMuxer', () => {
   });
 
   it('starts without audio when an announced audio track sends no config for 3 s', () => {
-    const m = new HlsMuxer();
+    const m = new HlsMuxer(segmenterOptions(), MAX_WAITS);
     m.begin(true, true);
     m.write(video(0, AVC_SEQ_320X240, false, true));
     feed(m, 0, 2500, false);

@@ -12,8 +12,8 @@ const part = (msn: number, index: number, durationMs: number, independent = inde
 
 function segments(): Segment[] {
   return [
-    { msn: 5, startMs: 5000, durationMs: 1000, complete: true, bytes: 4, parts: [part(5, 0, 267), part(5, 1, 266), part(5, 2, 267), part(5, 3, 200)] },
-    { msn: 6, startMs: 6000, durationMs: 533, complete: false, bytes: 2, parts: [part(6, 0, 267), part(6, 1, 266)] },
+    { msn: 5, epoch: '0a1b2c3d', discontinuity: 0, startMs: 5000, durationMs: 1000, complete: true, bytes: 4, parts: [part(5, 0, 267), part(5, 1, 266), part(5, 2, 267), part(5, 3, 200)] },
+    { msn: 6, epoch: '0a1b2c3d', discontinuity: 0, startMs: 6000, durationMs: 533, complete: false, bytes: 2, parts: [part(6, 0, 267), part(6, 1, 266)] },
   ];
 }
 
@@ -47,9 +47,32 @@ describe('renderPlaylist', () => {
     );
   });
 
+  it('starts a new period with EXT-X-DISCONTINUITY and its own EXT-X-MAP, and counts discontinuities that scrolled off', () => {
+    const seg = (msn: number, epoch: string, discontinuity: number): Segment =>
+      ({ msn, epoch, discontinuity, startMs: msn * 1000, durationMs: 1000, complete: true, bytes: 1, parts: [part(msn, 0, 300)] });
+    const text = renderPlaylist({
+      epoch: 'cccccccc', segments: [seg(7, 'bbbbbbbb', 1), seg(8, 'bbbbbbbb', 1), seg(9, 'cccccccc', 2)],
+      partTargetMs: 300, targetDurationS: 1, wallAtZero: 0, query: '',
+    }).split('\n');
+    const at = (line: string) => text.indexOf(line);
+    expect(text).toContain('#EXT-X-DISCONTINUITY-SEQUENCE:1');
+    expect(text.filter((l) => l === '#EXT-X-DISCONTINUITY')).toHaveLength(1);
+    expect(text.filter((l) => l.startsWith('#EXT-X-MAP'))).toEqual(['#EXT-X-MAP:URI="bbbbbbbb/init.mp4"', '#EXT-X-MAP:URI="cccccccc/init.mp4"']);
+    // the old period's segments, then the discontinuity, the new init, and the new segment under its epoch
+    expect(at('#EXT-X-MAP:URI="bbbbbbbb/init.mp4"')).toBeLessThan(at('bbbbbbbb/seg7.m4s'));
+    expect(at('bbbbbbbb/seg8.m4s')).toBeLessThan(at('#EXT-X-DISCONTINUITY'));
+    expect(at('#EXT-X-DISCONTINUITY') + 1).toBe(at('#EXT-X-MAP:URI="cccccccc/init.mp4"'));
+    expect(at('#EXT-X-MAP:URI="cccccccc/init.mp4"')).toBeLessThan(at('#EXT-X-PART:DURATION=0.300,URI="cccccccc/part9.0.m4s",INDEPENDENT=YES'));
+    expect(text).toContain('cccccccc/seg9.m4s');
+    expect(text).toContain('#EXT-X-PRELOAD-HINT:TYPE=PART,URI="cccccccc/part10.0.m4s"');
+    // No discontinuity before the first period: no EXT-X-DISCONTINUITY-SEQUENCE either (it is 0).
+    const plain = renderPlaylist({ epoch: 'e', segments: [seg(0, 'e', 0)], partTargetMs: 300, targetDurationS: 1, wallAtZero: 0, query: '' });
+    expect(plain).not.toMatch(/DISCONTINUITY/);
+  });
+
   it('leaves out the parts of segments more than three target durations behind the end', () => {
     const segs: Segment[] = [];
-    for (let m = 0; m < 6; m++) segs.push({ msn: m, startMs: m * 1000, durationMs: 1000, complete: true, bytes: 1, parts: [part(m, 0, 300)] });
+    for (let m = 0; m < 6; m++) segs.push({ msn: m, epoch: 'e', discontinuity: 0, startMs: m * 1000, durationMs: 1000, complete: true, bytes: 1, parts: [part(m, 0, 300)] });
     const text = renderPlaylist({ epoch: 'e', segments: segs, partTargetMs: 300, targetDurationS: 1, wallAtZero: 0, query: '' });
     expect(text).not.toMatch(/part[01]\.0/);
     expect(text).toMatch(/part2\.0/);

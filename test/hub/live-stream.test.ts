@@ -250,6 +250,58 @@ describe('LiveStream codecs', () => {
   });
 });
 
+describe('LiveStream with Enhanced RTMP multitrack video', () => {
+  const fourcc = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
+  /** A one-track multitrack message (E-RTMP v2): b0 = IsExHeader | frame type | Multitrack, OneTrack | packet type, avc1, track id. */
+  const oneTrack = (b0: string, packetType: string, track: number, data: Buffer): Buffer =>
+    Buffer.concat([hex(b0, packetType, fourcc('avc1'), track.toString(16).padStart(2, '0')), data]);
+  const seqStart = (track: number): Buffer => oneTrack('96', '00', track, AVC_SEQ_320X240.subarray(5)); // the record after the legacy header
+  // key / inter CodedFrames: the SI24 composition time and NAL units of the legacy fixtures
+  const key = (track: number, n: number): Buffer => oneTrack('96', '01', track, avcKey(n).subarray(2));
+  const inter = (track: number, n: number): Buffer => oneTrack('a6', '01', track, avcInter(n).subarray(2));
+
+  it('a stream whose video comes only as multitrack is ready at track 0\'s keyframe and starts viewers there', () => {
+    const { stream } = makeStream();
+    stream.push(9, 0, seqStart(0));
+    stream.push(8, 0, AAC_SEQ_44100);
+    stream.push(9, 0, key(0, 1));
+    stream.push(8, 10, aacFrame(2));
+    stream.push(9, 40, inter(0, 3));
+    expect(stream.ready).toBe(true);
+    expect(stream.videoFrames).toBe(2);
+    expect(stream.video?.codec).toBe('H.264');
+    const sink = new FakeSink();
+    stream.subscribe(sink);
+    // vcfg here is the multitrack sequence start, from the per-track configs of the join sequence
+    expect(sink.log).toEqual([BEGIN_AV, 'acfg@0', 'vcfg@0', 'K1@0', 'a2@10', 'P3@40']);
+    expect(sink.tags[1]!.body.equals(seqStart(0))).toBe(true);
+  });
+
+  it('a viewer that came before the first multitrack keyframe starts on it', () => {
+    const { stream } = makeStream();
+    stream.push(9, 0, seqStart(0));
+    stream.push(9, 0, inter(0, 1)); // joined mid-GOP: no keyframe yet
+    const sink = new FakeSink();
+    stream.subscribe(sink);
+    expect(stream.ready).toBe(false);
+    expect(sink.events).toEqual([]);
+    stream.push(9, 40, key(0, 2));
+    expect(sink.log).toEqual(['begin(audio=false,video=true)', 'vcfg@40', 'K2@40']);
+  });
+
+  it('track 1\'s keyframes, sent as multitrack beside plain track 0 (as OBS does), do not restart the GOP', () => {
+    const { stream } = makeStream();
+    stream.push(9, 0, AVC_SEQ_320X240);
+    stream.push(9, 0, seqStart(1));
+    stream.push(9, 0, avcKey(1));
+    stream.push(9, 5, key(1, 2)); // track 1's keyframe comes after track 0's
+    stream.push(9, 40, avcInter(3));
+    const sink = new FakeSink();
+    stream.subscribe(sink);
+    expect(sink.log).toEqual(['begin(audio=false,video=true)', 'vcfg@0', 'vcfg@0', 'K1@0', 'P2@5', 'P3@40']);
+  });
+});
+
 describe('LiveStream serializes each tag once', () => {
   it('writes the very same Buffer objects to every viewer, live tags and join sequence alike', () => {
     const { stream } = makeStream();

@@ -93,6 +93,25 @@ describe('classifyVideo, Enhanced RTMP', () => {
   });
 });
 
+describe('classifyVideo, Enhanced RTMP multitrack', () => {
+  // 96: IsExHeader | key | Multitrack; a6: inter; then AvMultitrackType OneTrack (0) | PacketType, avc1, TrackId
+  it('counts a multitrack CodedFrames message of track 0 (the default track) as a coded frame, key by its frame type', () => {
+    expect(classifyVideo(hex('96', '01', fourcc('avc1'), '00', '000000', '00000002 6588'))).toEqual({ coded: true, keyframe: true, codecName: 'H.264' });
+    expect(classifyVideo(hex('a6', '01', fourcc('avc1'), '00', '000000', '00000002 4188'))).toEqual({ coded: true, keyframe: false, codecName: 'H.264' });
+    // CodedFramesX (3): no composition time
+    expect(classifyVideo(hex('96', '03', fourcc('av01'), '00', '12000a0b'))).toEqual({ coded: true, keyframe: true, codecName: 'AV1' });
+  });
+
+  it('does not count another track\'s frames: its keyframes must not restart the GOP of track 0', () => {
+    expect(classifyVideo(hex('96', '01', fourcc('avc1'), '01', '000000', '00000002 6588'))).toEqual({ coded: false, keyframe: false });
+  });
+
+  it('keeps a multitrack SequenceStart as a per-track config, and a multitrack Metadata packet as neither', () => {
+    expect(classifyVideo(hex('96', '00', fourcc('avc1'), '00', '01640028ff'))).toEqual({ coded: false, keyframe: false, trackConfig: 'video:0' });
+    expect(classifyVideo(hex('96', '04', fourcc('avc1'), '00', '02000a636f6c6f72496e666f'))).toEqual({ coded: false, keyframe: false });
+  });
+});
+
 describe('classifyAudio', () => {
   it('treats an AAC sequence header as config with the AudioSpecificConfig rate and channels', () => {
     expect(classifyAudio(AAC_SEQ_44100).config).toMatchObject({ codec: 'AAC', sampleRate: 44100, channels: 2 });

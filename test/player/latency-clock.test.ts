@@ -1,6 +1,7 @@
 // The latency clock (clock offset, anchor, timeline cue) and the join decision, without a browser.
-import { describe, expect, it } from 'vitest';
-import { ClockOffset, LatencyClock, TIMELINE_CUE_NAME, timelineStartOf } from '../../player/latency-clock.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ClockOffset, LatencyClock, PRESENTATION_BREAK_MS, TIMELINE_CUE_NAME, timelineStartOf } from '../../player/latency-clock.js';
+import { TimeSync } from '../../player/time-sync.js';
 import { JOIN_MAX_WAIT_MS, joinPosition } from '../../player/live-join.js';
 import { TIMELINE_CUE_NAME as SERVER_CUE_NAME } from '../../server/hub/browser-feed.js';
 
@@ -46,6 +47,42 @@ describe('LatencyClock', () => {
     expect(l.latest).toBeNull();
   });
 
+  it('does not read high by a publisher\'s absence: frames after a break in presentation wait for a new anchor', () => {
+    // Client and gateway clocks agree; the timeline starts at media time 0 = timeline 0.
+    const l = new LatencyClock();
+    l.clock.add(0, 0, 0);
+    l.setTimelineStart(0);
+    l.setAnchor({ timestamp: 1000, receivedAt: 101_000 }); // timeline 1 s arrived at 101 s
+    // 30 fps, each frame shown 200 ms after the gateway got it
+    let latest = 0;
+    for (let i = 30; i <= 60; i++) latest = l.presented(i / 30, 100_000 + (i * 1000) / 30 + 200)!;
+    expect(latest).toBeCloseTo(0.2, 6);
+    // The publisher leaves for 3 s and returns; the timeline goes on at 2033 ms (one frame on),
+    // which the gateway gets at 105.033 s, shown 200 ms later.
+    const mediaTime = 61 / 30;
+    const shownAt = 105_033 + 200;
+    expect(shownAt - (100_000 + 2000 + 200)).toBeGreaterThan(PRESENTATION_BREAK_MS);
+    // Through the old anchor that frame would read 3 s high:
+    expect(l.latencyOf(mediaTime, shownAt)).toBeCloseTo(3.2, 1);
+    expect(l.presented(mediaTime, shownAt)).toBeNull();
+    expect(l.anchorStale).toBe(true);
+    expect(l.latest).toBeCloseTo(0.2, 6); // the last good figure stays
+    // The next answer of api/time anchors the returned timeline: timeline 2066 ms arrived at 105.066 s.
+    l.setAnchor({ timestamp: 2067, receivedAt: 105_067 });
+    expect(l.anchorStale).toBe(false);
+    expect(l.presented(62 / 30, 105_067 + 200)).toBeCloseTo(0.2, 2);
+  });
+
+  it('keeps measuring through an ordinary run of frames, dropped ones included', () => {
+    const l = new LatencyClock();
+    l.clock.add(0, 0, 0);
+    l.setTimelineStart(0);
+    l.setAnchor({ timestamp: 0, receivedAt: 0 });
+    // every third frame dropped by the browser: 100 ms between presented frames
+    for (let i = 0; i < 30; i += 3) expect(l.presented(i / 30, (i * 1000) / 30 + 150)).toBeCloseTo(0.15, 6);
+    expect(l.anchorStale).toBe(false);
+  });
+
   it('reads the gateway\'s timeline cue from mpegts.js script data, nothing else', () => {
     expect(TIMELINE_CUE_NAME).toBe(SERVER_CUE_NAME);
     expect(timelineStartOf({ onCuePoint: { name: 'gateway-timeline', parameters: { start: 4200 } } })).toBe(4200);
@@ -67,5 +104,41 @@ describe('joinPosition', () => {
     expect(joinPosition({ start: 0, end: 1.0, liveEdge: null, waitedMs: JOIN_MAX_WAIT_MS }, 0.3)).toBeCloseTo(0.7, 6);
     expect(joinPosition({ start: 0, end: 0.1, liveEdge: 0.1, waitedMs: 10 }, 0.3)).toBe(0);
     expect(joinPosition({ start: 0, end: 0, liveEdge: null, waitedMs: JOIN_MAX_WAIT_MS }, 0.3)).toBe(0);
+  });
+});
+
+describe('TimeSync', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.restoreAllMocks();
+  });
+
+  it('renews a stale anchor within a second instead of at the next 5 s period', async () => {
+    let now = 50_000;
+    vi.spyOn(performance, 'now').mockImplementation(() => now - performance.timeOrigin);
+    const asked: number[] = [];
+    vi.stubGlobal('fetch', async () => {
+      asked.push(now);
+      return { json: async () => ({ now, stream: { timestamp: now - 40_000, receivedAt: now } }) };
+    });
+    const clock = new LatencyClock();
+    const sync = new TimeSync('http://127.0.0.1/api/time?stream=live/x', clock);
+    const settle = async (): Promise<void> => { for (let i = 0; i < 20; i++) await Promise.resolve(); };
+    sync.tick();
+    await settle();
+    expect(asked.length).toBe(4); // the first burst
+    now += 1500;
+    sync.tick();
+    await settle();
+    expect(asked.length).toBe(4); // nothing due: the period is 5 s
+    // a break in presentation makes the anchor stale
+    clock.setTimelineStart(0);
+    clock.presented(0, now);
+    clock.presented(0.033, now + PRESENTATION_BREAK_MS + 500);
+    expect(clock.anchorStale).toBe(true);
+    sync.tick();
+    await settle();
+    expect(asked.length).toBe(5);
+    expect(clock.anchorStale).toBe(false);
   });
 });

@@ -1,12 +1,14 @@
 // Real Chromium for end-to-end tests of the web pages, driven by playwright-core
 // (no bundled browsers: the Debian chromium package is used).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { ARTIFACTS_DIR } from './ffmpeg.js';
 
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+// Debian's /usr/bin/chromium is a shell wrapper whose /etc/chromium.d snippets print shell
+// errors on some machines; the real binary beside it takes the same flags.
+export const CHROMIUM_PATH = existsSync('/usr/lib/chromium/chromium') ? '/usr/lib/chromium/chromium' : '/usr/bin/chromium';
 export const SCREENSHOT_DIR = path.join(ARTIFACTS_DIR, 'screenshots');
 
 export const CHROMIUM_ARGS = [

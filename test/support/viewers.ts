@@ -6,6 +6,8 @@ import { flvCheck, type FlvCheck } from './flv-check.js';
 export interface TestViewer {
   flv: FlvCheck;
   bytes: number;
+  /** WebSocket messages (WS) or body chunks (HTTP) received */
+  deliveries: number;
   /** resolves when the connection ends: WS close code/reason, or 'end' for HTTP */
   ended: Promise<{ code: number | string; reason: string }>;
   close(): void;
@@ -27,6 +29,7 @@ export function wsViewer(url: string): TestViewer {
   const viewer: TestViewer = {
     flv,
     bytes: 0,
+    deliveries: 0,
     ended: new Promise((resolve) => {
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     }),
@@ -35,6 +38,7 @@ export function wsViewer(url: string): TestViewer {
   ws.on('message', (data: Buffer, isBinary) => {
     if (!isBinary) throw new Error('WS-FLV sent a text frame');
     viewer.bytes += data.length;
+    viewer.deliveries++;
     feed(flv, data);
   });
   ws.on('error', () => {});
@@ -51,6 +55,7 @@ export function httpViewer(url: string): TestViewer & { status: Promise<http.Inc
       resolve(res);
       res.on('data', (d: Buffer) => {
         viewer.bytes += d.length;
+        viewer.deliveries++;
         feed(flv, d);
       });
       res.on('end', () => resolveEnd({ code: 'end', reason: '' }));
@@ -62,6 +67,6 @@ export function httpViewer(url: string): TestViewer & { status: Promise<http.Inc
       resolveEnd({ code: 'error', reason: e.message });
     });
   });
-  const viewer = { flv, bytes: 0, ended, status, close: () => req.destroy() };
+  const viewer = { flv, bytes: 0, deliveries: 0, ended, status, close: () => req.destroy() };
   return viewer;
 }

@@ -48,10 +48,11 @@
 
   // protocol switch
   function syncProto() {
-    els.protoWs.checked = page.proto === 'ws';
-    els.protoHttp.checked = page.proto === 'http';
+    [els.protoAuto, els.protoWs, els.protoHttp, els.protoHls].forEach(function (input) {
+      input.checked = page.proto === input.value;
+    });
   }
-  [els.protoWs, els.protoHttp].forEach(function (input) {
+  [els.protoAuto, els.protoWs, els.protoHttp, els.protoHls].forEach(function (input) {
     input.addEventListener('change', function () {
       if (!input.checked) return;
       page.proto = input.value;

@@ -26,6 +26,8 @@
     status: $('status'),
     protoWs: $('proto-ws'),
     protoHttp: $('proto-http'),
+    protoAuto: $('proto-auto'),
+    protoHls: $('proto-hls'),
     notice: $('notice'),
     noticeText: $('notice-text'),
     noticeAction: $('notice-action'),
@@ -36,6 +38,7 @@
     stats: $('stats'),
     urlHttp: $('url-http'),
     urlWs: $('url-ws'),
+    urlHls: $('url-hls'),
     urlPage: $('url-page'),
     embedIframe: $('embed-iframe'),
     embedScript: $('embed-script'),
@@ -88,7 +91,8 @@
     apiOk: null,
     selected: LG.normalizeStream(query.get('stream')) || null,
     explicit: !!query.get('stream'),   // chosen by URL or click (vs. auto-picked)
-    proto: LG.normalizeProto(query.get('proto')) || LG.normalizeProto(storedProto) || 'ws',
+    // what the viewer asked for: auto (the default), ws, http or hls; the player says what auto chose
+    proto: LG.normalizeRequestedProto(query.get('proto')) || LG.normalizeRequestedProto(storedProto) || 'auto',
     player: null,
     status: { state: 'idle', message: 'Idle' },
     forced: {},                         // streams the user chose to "try anyway"
@@ -126,7 +130,8 @@
     return n + ' B';
   }
   function fmtInt(n) { return n == null ? '—' : Number(n).toLocaleString('en-US'); }
-  function protoLabel(p) { return p === 'http' ? 'HTTP-FLV' : 'WS-FLV'; }
+  var PROTO_LABELS = { auto: 'Auto', ws: 'WS-FLV', http: 'HTTP-FLV', hls: 'LL-HLS' };
+  function protoLabel(p) { return PROTO_LABELS[p] || 'WS-FLV'; }
   function channelsLabel(c) { return c === 1 ? 'mono' : c === 2 ? 'stereo' : c ? c + ' ch' : ''; }
 
   function videoSummary(v) {

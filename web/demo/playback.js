@@ -74,19 +74,21 @@
       onStatus: onStatus,
       onText: page.captions.show
     };
-    if (!support.mse) {
+    // auto and hls fall back to the browser's own HLS without MSE (the player says when neither exists)
+    var flvOnly = page.proto === 'ws' || page.proto === 'http';
+    if (!support.mse && flvOnly) {
       page.blockedBySupport = name;
       onStatus({ state: 'unsupported', message: support.message });
       showNotice(support.message, false);
       return;
     }
-    if (info && !support.ok && !page.forced[name]) {
+    if (support.mse && info && !support.ok && !page.forced[name]) {
       page.blockedBySupport = name;
       onStatus({ state: 'unsupported', message: support.message });
       showNotice(support.message, true);
       return;
     }
-    if (info && support.hasAudio === false) {
+    if (support.mse && info && support.hasAudio === false) {
       opts.hasAudio = false;
       showNotice(support.message, false);
     }

@@ -10,7 +10,7 @@
   }
 
   function setPlaceholders(text) {
-    [els.urlHttp, els.urlWs, els.urlPage, els.embedIframe, els.embedScript].forEach(function (el) {
+    [els.urlHttp, els.urlWs, els.urlHls, els.urlPage, els.embedIframe, els.embedScript].forEach(function (el) {
       if (el.placeholder !== text) el.placeholder = text;
     });
   }
@@ -25,7 +25,7 @@
       // A recording: its file and a link to this page; the embeds are for live streams.
       name = page.recording.stream;
       els.urlHttp.value = LG.recordingUrl(page.recording.name, { base: LG.baseUrl, params: signed }) || '';
-      els.urlWs.value = '';
+      els.urlWs.value = els.urlHls.value = '';
       els.urlPage.value = recordingPageUrl(page.recording.name);
       els.embedIframe.value = '';
       els.embedScript.value = '';
@@ -33,6 +33,7 @@
       var urls = LG.buildUrls(name, { base: LG.baseUrl, params: signed });
       els.urlHttp.value = urls.http;
       els.urlWs.value = urls.ws;
+      els.urlHls.value = LG.hlsUrl(name, { base: LG.baseUrl, params: signed });
       els.urlPage.value = pageUrl('./', name, page.proto);
       var embed = pageUrl('embed.html', name, page.proto);
       els.embedIframe.value = '<iframe src="' + embed + '" width="640" height="360" ' +
@@ -51,7 +52,7 @@
         '  });\n' +
         '</' + 'script>';
     } else {
-      els.urlHttp.value = els.urlWs.value = els.urlPage.value = '';
+      els.urlHttp.value = els.urlWs.value = els.urlHls.value = els.urlPage.value = '';
       els.embedIframe.value = '';
       els.embedScript.value = '';
     }

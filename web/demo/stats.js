@@ -53,6 +53,12 @@
     if (!els.hudRes.hidden) setText(els.hudRes, st.videoHeight + 'p');
   }
 
+  /** hls.js or the browser's own HLS, from the player's message ("Playing … (LL-HLS, native)"). */
+  function engineOf(status) {
+    var m = /\(LL-HLS, ([^)]+)\)/.exec(status && status.message || '');
+    return m ? m[1] : '';
+  }
+
   function renderStats() {
     var p = page.player;
     var st = p ? p.stats() : null;
@@ -61,7 +67,12 @@
     var rewinding = page.rewind > 0;
     stat('state', st ? st.state : page.status.state);
     statEls.state.dataset.state = st ? st.state : page.status.state;
-    stat('proto', page.selected ? protoLabel(page.proto) : null, page.selected && rewinding ? 'rewind ' + fmtBehind(page.rewind) : '');
+    // the protocol playing (what auto chose, once the player has chosen) and how it was chosen
+    var playing = p && !page.recording ? p.proto : null;
+    var protoSub = [page.proto === 'auto' ? (playing ? 'chosen by Auto' : 'Auto') : '', engineOf(page.status), rewinding ? 'rewind ' + fmtBehind(page.rewind) : '']
+      .filter(Boolean).join(' · ');
+    stat('proto', page.selected ? protoLabel(playing || page.proto) : null, page.selected ? protoSub : '');
+    statEls.proto.dataset.proto = page.selected && playing ? playing : '';
     var live = st && (st.state === 'playing' || st.state === 'buffering');
     stat('latency', live ? st.bufferedAhead.toFixed(2) + ' s' : null,
       live && rewinding ? fmtBehind(A.behindNow()) + ' behind live' : (live && st.playbackRate !== 1 ? 'catching up ×' + st.playbackRate : ''));
@@ -88,7 +99,7 @@
     stat('decoded', st ? fmtInt(st.decodedFrames) : null);
     stat('dropped', st ? fmtInt(st.droppedFrames) : null, st && st.decodedFrames ? (100 * st.droppedFrames / st.decodedFrames).toFixed(1) + ' %' : '');
     var v = info && info.viewers;
-    stat('viewers', v ? v.total : null, v ? 'WS ' + (v.ws || 0) + ' · HTTP ' + (v.http || 0) + ' · RTMP ' + (v.rtmp || 0) : '');
+    stat('viewers', v ? v.total : null, v ? 'WS ' + (v.ws || 0) + ' · HTTP ' + (v.http || 0) + ' · HLS ' + (v.hls || 0) + ' · RTMP ' + (v.rtmp || 0) : '');
     stat('uptime', info ? fmtDuration(info.uptime) : null);
 
     // HUD on the video

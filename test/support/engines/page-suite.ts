@@ -1,6 +1,6 @@
 // What every engine's web test does: the demo and embed pages over WS-FLV and
-// HTTP-FLV, four pages at once in one browser, each watched from outside for
-// 30 s; and a pause the page did not ask for.
+// HTTP-FLV, four pages at once (or fewer at a time), each watched from outside
+// for 30 s; and a pause the page did not ask for.
 import { expect } from 'vitest';
 import { screenshotPath } from '../browser.js';
 import { publish, testSource, type Proc, type SourceSpec } from '../ffmpeg.js';
@@ -9,6 +9,7 @@ import { waitFor } from '../wait.js';
 import { launchEngine } from './index.js';
 import { PlaybackWatcher } from './playback-checks.js';
 import type { EngineBrowser, EngineName, EnginePage } from './types.js';
+import { isDriverFailure } from './webdriver.js';
 
 /** Small enough that four software decoders share two cores; an AAC track as in real streams. */
 export const ENGINE_SOURCE: SourceSpec = { width: 640, height: 360, fps: 30, gop: 30, seconds: 6, audio: true };
@@ -85,6 +86,12 @@ export class EngineFixture {
     return { combo: c, stream, page, watcher: new PlaybackWatcher(page, `${this.engine} ${comboLabel(c)}`) };
   }
 
+  /** Close one page now (the retry of a page that failed needs the room). */
+  async closePage(page: EnginePage): Promise<void> {
+    this.pages = this.pages.filter((p) => p !== page);
+    await page.close();
+  }
+
   /** Close this test's pages and publishers (the browser and gateway stay). */
   async cleanup(): Promise<void> {
     await Promise.allSettled(this.pages.splice(0).map((p) => p.close()));
@@ -117,16 +124,48 @@ export class EngineFixture {
 }
 
 /** Run fn on every item at once; if any fail, one error names them all. */
-export async function allOrReport<T>(items: T[], label: (t: T) => string, fn: (t: T) => Promise<void>): Promise<void> {
+export async function allOrReport<T, R>(items: T[], label: (t: T) => string, fn: (t: T) => Promise<R>): Promise<R[]> {
   const results = await Promise.allSettled(items.map(fn));
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [`${label(items[i]!)}: ${(r.reason as Error).message}`] : []));
   if (failed.length) throw new Error(`${failed.length} of ${items.length} failed:\n${failed.join('\n')}`);
+  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 /**
- * The four page x protocol combinations at once in one browser: each must play
- * (frames and currentTime advancing in every 10 s) for PLAY_SECONDS, with audio
- * and no page error.
+ * Run attempt; if the browser's driver stopped answering or could not start
+ * (never when the page failed a check), say so on one line and run it once
+ * more. attempt must start from nothing: a fresh page in a fresh browser.
+ */
+export async function retryOnceOnDriverFailure<R>(what: string, attempt: () => Promise<R>): Promise<R> {
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!isDriverFailure(err)) throw err;
+    console.warn(`RETRY ${what} once in a fresh browser: ${(err as Error).message}`);
+    return attempt();
+  }
+}
+
+/** Open the combination's page and watch it play for PLAY_SECONDS; a failed attempt closes its page. */
+async function playCombo(fx: EngineFixture, c: Combo, initScript: string | undefined): Promise<OpenedCombo> {
+  return retryOnceOnDriverFailure(`${fx.engine} ${comboLabel(c)}`, async () => {
+    const o = await fx.openCombo(c, initScript);
+    try {
+      await o.watcher.waitPlaying();
+      await o.watcher.expectPlaysFor(PLAY_SECONDS);
+      await fx.expectHealthy(o);
+      return o;
+    } catch (err) {
+      await fx.closePage(o.page);
+      throw err;
+    }
+  });
+}
+
+/**
+ * The four page x protocol combinations, `atOnce` at a time (all four by
+ * default), each in its own page: each must play (frames and currentTime
+ * advancing in every 10 s) for PLAY_SECONDS, with audio and no page error.
  */
 export async function expectAllCombosPlay(
   fx: EngineFixture,
@@ -135,13 +174,7 @@ export async function expectAllCombosPlay(
   const all: OpenedCombo[] = [];
   const atOnce = opts.atOnce ?? COMBOS.length;
   for (let i = 0; i < COMBOS.length; i += atOnce) {
-    const opened: OpenedCombo[] = [];
-    for (const c of COMBOS.slice(i, i + atOnce)) opened.push(await fx.openCombo(c, opts.initScript));
-    await allOrReport(opened, (o) => comboLabel(o.combo), async (o) => {
-      await o.watcher.waitPlaying();
-      await o.watcher.expectPlaysFor(PLAY_SECONDS);
-      await fx.expectHealthy(o);
-    });
+    const opened = await allOrReport(COMBOS.slice(i, i + atOnce), comboLabel, (c) => playCombo(fx, c, opts.initScript));
     if (opts.screenshot && i === 0) await opened[0]!.page.screenshot(screenshotPath(opts.screenshot));
     all.push(...opened);
   }

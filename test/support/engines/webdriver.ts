@@ -8,26 +8,44 @@ export class WebDriverError extends Error {
   }
 }
 
-export interface WindowHandle {
-  handle: string;
+/** The driver took longer than its deadline to answer (or the connection failed). */
+export const NO_ANSWER = 'no answer';
+/** W3C error code; also what a driver that never came up is reported as. */
+export const SESSION_NOT_CREATED = 'session not created';
+
+/**
+ * The browser's driver stopped answering or could not start a session: the
+ * harness failed, not the page under test. Anything the page did wrong (a
+ * script error, a script timeout, a failed assertion) is not one of these.
+ */
+export function isDriverFailure(err: unknown): boolean {
+  return err instanceof WebDriverError && (err.code === NO_ANSWER || err.code === SESSION_NOT_CREATED);
 }
 
-export class WebDriverClient {
-  constructor(readonly base: string, private readonly timeoutMs = 90_000) {}
+/** Bounds for every request, so a driver that goes silent fails one call instead of hanging a test. */
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const NEW_SESSION_TIMEOUT_MS = 60_000;
 
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
+export class WebDriverClient {
+  /** `describe` adds what is known about the driver's processes to a "no answer" error. */
+  constructor(readonly base: string, private readonly describe: () => string = () => '') {}
+
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     let res: Response;
+    let text: string;
     try {
       res = await fetch(this.base + path, {
         method,
         headers: body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
+      text = await res.text();
     } catch (err) {
-      throw new WebDriverError('no answer', `${method} ${path}: ${(err as Error).message}`);
+      const said = this.describe();
+      throw new WebDriverError(NO_ANSWER, `${method} ${path} (${timeoutMs} ms): ${(err as Error).message}` +
+        (said ? `; ${said}` : ''));
     }
-    const text = await res.text();
     let json: { value?: unknown };
     try {
       json = JSON.parse(text) as { value?: unknown };
@@ -44,7 +62,7 @@ export class WebDriverClient {
   /** True once the driver answers /status with ready. */
   async ready(): Promise<boolean> {
     try {
-      return (await this.request<{ ready?: boolean }>('GET', '/status')).ready === true;
+      return (await this.request<{ ready?: boolean }>('GET', '/status', undefined, 2_000)).ready === true;
     } catch {
       return false;
     }
@@ -53,65 +71,50 @@ export class WebDriverClient {
   async newSession(capabilities: Record<string, unknown>): Promise<WebDriverSession> {
     const v = await this.request<{ sessionId: string; capabilities: Record<string, unknown> }>('POST', '/session', {
       capabilities: { alwaysMatch: capabilities },
-    });
+    }, NEW_SESSION_TIMEOUT_MS);
     return new WebDriverSession(this, v.sessionId, v.capabilities);
   }
 }
 
-/** One session; commands go to its current window, so callers serialize with exclusive(). */
+/**
+ * One session with one window. Its commands run one after another: WebDriver
+ * classic handles a session's commands in order, and a second request sent
+ * while one is pending would only start its deadline early.
+ */
 export class WebDriverSession {
   private queue: Promise<unknown> = Promise.resolve();
-  private current: string | null = null;
+  private pageLoadMs = 300_000;
 
   constructor(private readonly client: WebDriverClient, readonly id: string, readonly capabilities: Record<string, unknown>) {}
 
-  private cmd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    return this.client.request<T>(method, `/session/${this.id}${path}`, body);
-  }
-
-  /** Run fn with `handle` as the current window, after every earlier exclusive() has finished. */
-  exclusive<T>(handle: string | null, fn: () => Promise<T>): Promise<T> {
-    const run = async () => {
-      if (handle !== null && this.current !== handle) {
-        await this.cmd('POST', '/window', { handle });
-        this.current = handle;
-      }
-      return fn();
-    };
+  private cmd<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const run = () => this.client.request<T>(method, `/session/${this.id}${path}`, body, timeoutMs);
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  setTimeouts(t: { script?: number; pageLoad?: number }): Promise<void> {
-    return this.cmd('POST', '/timeouts', t);
-  }
-  currentWindow(): Promise<string> {
-    return this.cmd('GET', '/window');
-  }
-  /** Open a new top-level window; does not switch to it. */
-  async newWindow(): Promise<string> {
-    return (await this.cmd<WindowHandle>('POST', '/window/new', { type: 'window' })).handle;
-  }
-  async closeWindow(): Promise<void> {
-    await this.cmd('DELETE', '/window');
-    this.current = null;
+  /** Script and page-load limits are enforced by the driver, below our own request deadline. */
+  async setTimeouts(t: { script: number; pageLoad: number }): Promise<void> {
+    await this.cmd('POST', '/timeouts', t);
+    this.pageLoadMs = t.pageLoad;
   }
   setWindowRect(rect: { width: number; height: number }): Promise<void> {
     return this.cmd('POST', '/window/rect', rect);
   }
   navigate(url: string): Promise<void> {
-    return this.cmd('POST', '/url', { url });
+    return this.cmd('POST', '/url', { url }, this.pageLoadMs + REQUEST_TIMEOUT_MS);
   }
   /** Runs a function body; a returned Promise is awaited by the driver. */
   execute<T>(body: string, args: unknown[] = []): Promise<T> {
     return this.cmd('POST', '/execute/sync', { script: body, args });
   }
-  /** A PNG of the current window's viewport. */
+  /** A PNG of the window's viewport. */
   async screenshot(): Promise<Buffer> {
     return Buffer.from(await this.cmd<string>('GET', '/screenshot'), 'base64');
   }
-  async delete(): Promise<void> {
-    await this.client.request('DELETE', `/session/${this.id}`);
+  /** Ends the session (the driver closes the browser); does not wait behind queued commands. */
+  async delete(timeoutMs: number): Promise<void> {
+    await this.client.request('DELETE', `/session/${this.id}`, undefined, timeoutMs);
   }
 }

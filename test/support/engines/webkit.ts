@@ -1,5 +1,8 @@
-// WebKitGTK (Safari's engine): WebKitWebDriver starts MiniBrowser under a private
-// Xvfb display with a private PulseAudio null sink. Every page is loaded through
+// WebKitGTK (Safari's engine): every page is a MiniBrowser of its own under a
+// WebKitWebDriver of its own, sharing one private Xvfb display and one private
+// PulseAudio null sink. A driver that stops answering under load (seen when a
+// second window was opened in a shared session) then takes one page with it,
+// and closing a page kills its whole process tree. Every page is loaded through
 // an injecting proxy, which is how a script runs before the page's own and how
 // page errors are recorded (WebDriver classic has no events).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -8,14 +11,22 @@ import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CACHE_DIR } from '../ffmpeg.js';
-import { waitFor } from '../wait.js';
 import { startPulseAudio, startXvfb, type Helper } from './display.js';
 import { startInjectingProxy, type InjectingProxy } from './inject-proxy.js';
+import { describeGroup, killProcessGroup, trackProcessGroup } from './process-group.js';
 import { pollPage, type EngineBrowser, type EnginePage } from './types.js';
-import { WebDriverClient, type WebDriverSession } from './webdriver.js';
+import { SESSION_NOT_CREATED, WebDriverClient, WebDriverError, type WebDriverSession } from './webdriver.js';
 
 export const WEBKIT_DRIVER = 'WebKitWebDriver';
 export const MINIBROWSER_PATH = '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
+
+/** The driver enforces these inside the page; our own request deadlines sit above them. */
+const SCRIPT_TIMEOUT_MS = 20_000;
+const PAGE_LOAD_TIMEOUT_MS = 30_000;
+/** Warnings every WebKitGTK process prints here at start, which would crowd out the last lines that matter. */
+const STDERR_NOISE = /dbus-launch|GL video sink/;
+/** How long a closing page's driver gets to end its session before its processes are killed. */
+const SESSION_END_GRACE_MS = 3_000;
 
 /** Keeps what Chromium's and Firefox's drivers report by events: uncaught errors, rejections, console errors. */
 export const ERROR_RECORDER = `(function () {
@@ -24,7 +35,9 @@ export const ERROR_RECORDER = `(function () {
   window.addEventListener('error', function (e) { errors.push(String(e.message || e.error)); });
   window.addEventListener('unhandledrejection', function (e) {
     var r = e.reason;
-    errors.push('unhandled rejection: ' + String(r && r.message || r));
+    // WebKit's DOMExceptions say little ("The object is in an invalid state."): where it came from says more.
+    var where = r && r.stack ? ' at ' + String(r.stack).split('\\n').slice(0, 3).join(' < ') : '';
+    errors.push('unhandled rejection: ' + String(r && r.name ? r.name + ': ' : '') + String(r && r.message || r) + where);
   });
   ['error', 'warn'].forEach(function (kind) {
     var original = console[kind];
@@ -56,60 +69,30 @@ export async function launchWebKit(): Promise<EngineBrowser> {
     stops.push(xvfb.stop);
     const pulse: Helper = await startPulseAudio();
     stops.push(pulse.stop);
-    const home = mkdtempSync(path.join(os.tmpdir(), 'gw-webkit-'));
-    stops.push(async () => rmSync(home, { recursive: true, force: true }));
+    const root = mkdtempSync(path.join(os.tmpdir(), 'gw-webkit-'));
+    stops.push(async () => rmSync(root, { recursive: true, force: true }));
     mkdirSync(CACHE_DIR, { recursive: true });
 
-    const port = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env, ...xvfb.env, ...pulse.env,
-      HOME: home, XDG_RUNTIME_DIR: home, XDG_CACHE_HOME: path.join(home, 'cache'),
-      XDG_DATA_HOME: path.join(home, 'data'), XDG_CONFIG_HOME: path.join(home, 'config'),
-      // GStreamer's plugin registry takes seconds to build: keep it between runs.
-      GST_REGISTRY: path.join(CACHE_DIR, 'gst-registry-webkit.bin'),
-      GDK_BACKEND: 'x11', NO_AT_BRIDGE: '1',
-    };
-    delete env.WAYLAND_DISPLAY;
-    const driver: ChildProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let driverLog = '';
-    driver.stderr!.setEncoding('utf8').on('data', (d: string) => (driverLog = (driverLog + d).slice(-4_000)));
-    const driverExited = new Promise<void>((resolve) => driver.once('exit', () => resolve()));
-    stops.push(async () => {
-      if (driver.exitCode !== null || driver.signalCode !== null) return;
-      const kill = setTimeout(() => driver.kill('SIGKILL'), 3_000);
-      driver.kill('SIGTERM');
-      await driverExited;
-      clearTimeout(kill);
-    });
-
-    const client = new WebDriverClient(`http://127.0.0.1:${port}`);
-    await waitFor('WebKitWebDriver to answer', async () => {
-      if (driver.exitCode !== null) throw new Error(`WebKitWebDriver exited ${driver.exitCode}: ${driverLog}`);
-      return client.ready();
-    }, 20_000, 100);
-    const session = await client.newSession({
-      // MiniBrowser keeps its default autoplay policy (sound needs a gesture), as Safari does.
-      'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args: ['--automation'] },
-    });
-    stops.push(() => session.delete().catch(() => undefined));
-    await session.setTimeouts({ script: 120_000, pageLoad: 60_000 });
-    // The session's first window stays open on about:blank: "new window" needs a
-    // current window that still exists, and test pages come and go.
-    const firstWindow = await session.currentWindow();
-    const caps = session.capabilities;
-    const version = `${String(caps.browserName)}/${String(caps.browserVersion)}`;
-
     const pages = new Set<EnginePage>();
+    let version = 'webkit';
+    let seq = 0;
     let closed = false;
     return {
       engine: 'webkit',
-      version,
+      /** Known once a page has opened (the browser reports it when a session starts). */
+      get version() {
+        return version;
+      },
       async open(url, opts = {}) {
-        const handle = await session.exclusive(firstWindow, () => session.newWindow());
-        const page = webkitPage(session, handle, opts.initScript ?? '', () => pages.delete(page));
+        if (closed) throw new Error('the WebKit browser is closed');
+        // Each MiniBrowser gets its own profile: two of them on one data directory would share locks.
+        const home = path.join(root, `page-${++seq}`);
+        const browser = await startMiniBrowser({ ...xvfb.env, ...pulse.env }, home);
+        version = browser.version;
+        const page = webkitPage(browser, opts.initScript ?? '', () => pages.delete(page));
         pages.add(page);
         try {
-          if (opts.viewport) await session.exclusive(handle, () => session.setWindowRect(opts.viewport!));
+          if (opts.viewport) await browser.session.setWindowRect(opts.viewport);
           await page.goto(url);
         } catch (err) {
           await page.close();
@@ -130,12 +113,80 @@ export async function launchWebKit(): Promise<EngineBrowser> {
   }
 }
 
-function webkitPage(session: WebDriverSession, handle: string, initScript: string, onClose: () => void): EnginePage {
+interface MiniBrowser {
+  session: WebDriverSession;
+  version: string;
+  /** End the session if the driver still answers, then kill the driver's whole process tree. */
+  stop(): Promise<void>;
+}
+
+/** A WebKitWebDriver in a process group of its own, and through it one MiniBrowser session. */
+async function startMiniBrowser(display: Record<string, string>, home: string): Promise<MiniBrowser> {
+  mkdirSync(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = {
+    ...process.env, ...display,
+    HOME: home, XDG_RUNTIME_DIR: home, XDG_CACHE_HOME: path.join(home, 'cache'),
+    XDG_DATA_HOME: path.join(home, 'data'), XDG_CONFIG_HOME: path.join(home, 'config'),
+    // GStreamer's plugin registry takes seconds to build: keep it between runs.
+    GST_REGISTRY: path.join(CACHE_DIR, 'gst-registry-webkit.bin'),
+    GDK_BACKEND: 'x11', NO_AT_BRIDGE: '1',
+  };
+  delete env.WAYLAND_DISPLAY;
+  const port = await freePort();
+  // detached: the driver leads a new process group, which MiniBrowser and its
+  // web, network and GPU processes join, so one signal reaches all of them.
+  const driver: ChildProcess = spawn(WEBKIT_DRIVER, [`--port=${port}`], {
+    env, detached: true, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  trackProcessGroup(driver);
+  let log = '';
+  driver.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    const lines = d.split('\n').filter((l) => l.trim() && !STDERR_NOISE.test(l));
+    if (lines.length) log = `${log} | ${lines.join(' | ')}`.slice(-1_200);
+  });
+  let spawnError: Error | null = null;
+  driver.once('error', (err) => (spawnError = err));
+  // A silent driver's message says what its processes were doing (state R spinning, S or D waiting) and printed last.
+  const client = new WebDriverClient(`http://127.0.0.1:${port}`,
+    () => `processes: ${describeGroup(driver.pid)}; stderr ends: ${log || '(nothing)'}`);
+
+  let session: WebDriverSession | null = null;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    if (session && driver.exitCode === null) await session.delete(SESSION_END_GRACE_MS).catch(() => undefined);
+    await killProcessGroup(driver);
+    rmSync(home, { recursive: true, force: true });
+  };
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!(await client.ready())) {
+      if (spawnError || driver.exitCode !== null || Date.now() > deadline) {
+        throw new WebDriverError(SESSION_NOT_CREATED, `${WEBKIT_DRIVER} did not come up (${
+          spawnError ? (spawnError as Error).message : driver.exitCode !== null ? `exited ${driver.exitCode}` : 'no answer in 20 s'}): ${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    session = await client.newSession({
+      // MiniBrowser keeps its default autoplay policy (sound needs a gesture), as Safari does.
+      'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args: ['--automation'] },
+    });
+    await session.setTimeouts({ script: SCRIPT_TIMEOUT_MS, pageLoad: PAGE_LOAD_TIMEOUT_MS });
+    const caps = session.capabilities;
+    return { session, version: `${String(caps.browserName)}/${String(caps.browserVersion)}`, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function webkitPage(browser: MiniBrowser, initScript: string, onClose: () => void): EnginePage {
+  const { session } = browser;
   let proxy: InjectingProxy | null = null;
   let proxiedOrigin = '';
   let closed = false;
-  const evaluate = <T>(expression: string) =>
-    session.exclusive(handle, () => session.execute<T>(`return (${expression});`));
+  const evaluate = <T>(expression: string) => session.execute<T>(`return (${expression});`);
   return {
     engine: 'webkit',
     async goto(url) {
@@ -145,22 +196,25 @@ function webkitPage(session: WebDriverSession, handle: string, initScript: strin
         proxy = await startInjectingProxy(u.origin, ERROR_RECORDER + initScript);
         proxiedOrigin = u.origin;
       }
-      const through = proxy.origin + u.pathname + u.search + u.hash;
-      await session.exclusive(handle, () => session.navigate(through));
+      await session.navigate(proxy.origin + u.pathname + u.search + u.hash);
     },
     evaluate,
     waitForFunction: (expression, opts) => pollPage(evaluate, expression, opts),
     async screenshot(file) {
-      const png = await session.exclusive(handle, () => session.screenshot());
-      writeFileSync(file, png);
+      writeFileSync(file, await session.screenshot());
     },
-    errors: () => evaluate<string[]>('window.__engineErrors || []'),
+    async errors() {
+      const seen = await evaluate<string[] | null>('window.__engineErrors || null');
+      // No list means the recorder never ran (a broken injection), not a page without errors.
+      if (!seen) throw new Error('the page error recorder is missing from this page');
+      return seen;
+    },
     consoleLines: () => evaluate<string[]>('window.__engineConsole || []'),
     async close() {
       if (closed) return;
       closed = true;
       onClose();
-      await session.exclusive(handle, () => session.closeWindow()).catch(() => undefined);
+      await browser.stop();
       await proxy?.close();
     },
   };
