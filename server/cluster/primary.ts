@@ -115,7 +115,10 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     const state = states.get(w.id);
     switch (m.gw) {
       case 'hello':
-        if (w.isConnected()) w.send(table());
+        if (state !== undefined && typeof m.url === 'string') {
+          state.url = m.url;
+          broadcast();
+        } else if (w.isConnected()) w.send(table());
         return;
       case 'claim': {
         const cur = owners.get(m.name);

@@ -19,7 +19,7 @@ export type ToPrimary =
   | { gw: 'metrics'; id: number }
   | { gw: 'collected'; id: number; result: unknown }
   /** a worker's registry is ready for the table (a restarted worker missed every change before) */
-  | { gw: 'hello' };
+  | { gw: 'hello'; url?: string };
 
 export type ToWorker =
   | { gw: 'reply'; id: number; result: unknown }
@@ -65,7 +65,8 @@ export class WorkerRegistry implements StreamRegistry {
       }
     };
     process.on('message', this.#onMessage);
-    process.send?.({ gw: 'hello' } satisfies ToPrimary);
+    // With its internal URL: the other workers can send it RTMPT requests from now on.
+    process.send?.({ gw: 'hello', url: self } satisfies ToPrimary);
   }
 
   /** Ask the primary; resolves to undefined when it does not answer in time. */
