@@ -1,24 +1,23 @@
 // Implements the Adobe Action Message Format AMF 0 specification (December 2007), including the 0x11 switch to AMF 3.
 import { readAmf3Value } from './amf3.js';
 import { inlineHeaderSize, writeU29 } from './amf3-writer.js';
+import { type AmfLimits, type AmfObject, type AmfValue, DEFAULT_AMF_LIMITS, fail } from './types.js';
 import {
-  type AmfLimits,
-  type AmfObject,
-  type AmfValue,
   type DecodeContext,
-  DEFAULT_AMF_LIMITS,
-  EcmaArray,
-  EncodePlan,
+  OpenContainer,
   RefTable,
-  charge,
+  advance,
   checkCount,
   createContext,
-  enter,
-  fail,
-  need,
+  readDouble,
+  readMarker,
+  readU16,
+  readU32,
+  readU8,
   readUtf8,
   setProperty,
-} from './types.js';
+} from './reader.js';
+import { type AmfEncoding, encodeValues, writeMarker } from './writer.js';
 
 const NUMBER = 0x00;
 const BOOLEAN = 0x01;
@@ -63,38 +62,13 @@ function decodeSequence(buf: Buffer, start: number, limits: AmfLimits): AmfValue
   return values;
 }
 
-function readU16(ctx: DecodeContext): number {
-  need(ctx, 2);
-  const v = ctx.buf.readUInt16BE(ctx.pos);
-  ctx.pos += 2;
-  return v;
-}
-
-function readU32(ctx: DecodeContext): number {
-  need(ctx, 4);
-  const v = ctx.buf.readUInt32BE(ctx.pos);
-  ctx.pos += 4;
-  return v;
-}
-
-function readDouble(ctx: DecodeContext): number {
-  need(ctx, 8);
-  const v = ctx.buf.readDoubleBE(ctx.pos);
-  ctx.pos += 8;
-  return v;
-}
-
 function readValue(ctx: DecodeContext, refs: RefTable): AmfValue {
-  need(ctx, 1);
-  const marker = ctx.buf[ctx.pos++]!;
-  charge(ctx, 1);
-  ctx.height = 0;
+  const marker = readMarker(ctx);
   switch (marker) {
     case NUMBER:
       return readDouble(ctx);
     case BOOLEAN:
-      need(ctx, 1);
-      return ctx.buf[ctx.pos++] !== 0;
+      return readU8(ctx) !== 0;
     case STRING:
       return readUtf8(ctx, readU16(ctx));
     case LONG_STRING:
@@ -110,9 +84,7 @@ function readValue(ctx: DecodeContext, refs: RefTable): AmfValue {
       return readProperties(ctx, refs, false);
     case TYPED_OBJECT: {
       // The class name only matters to a Flash runtime; we hand back the properties.
-      const nameLength = readU16(ctx);
-      need(ctx, nameLength);
-      ctx.pos += nameLength;
+      advance(ctx, readU16(ctx));
       return readProperties(ctx, refs, false);
     }
     case ECMA_ARRAY:
@@ -123,8 +95,7 @@ function readValue(ctx: DecodeContext, refs: RefTable): AmfValue {
       return readStrictArray(ctx, refs);
     case DATE: {
       const ms = readDouble(ctx);
-      need(ctx, 2); // time zone: the spec says to ignore it
-      ctx.pos += 2;
+      advance(ctx, 2); // time zone: the spec says to ignore it
       return new Date(ms);
     }
     case AVMPLUS:
@@ -139,10 +110,7 @@ function readValue(ctx: DecodeContext, refs: RefTable): AmfValue {
 
 function readProperties(ctx: DecodeContext, refs: RefTable, isEcmaArray: boolean): AmfObject {
   const { buf } = ctx;
-  const start = ctx.weight - 1;
-  const index = refs.reserve();
-  enter(ctx);
-  let height = 0;
+  const container = new OpenContainer(ctx, refs);
   let items = 0;
   const obj: AmfObject = {};
   for (;;) {
@@ -159,105 +127,64 @@ function readProperties(ctx: DecodeContext, refs: RefTable, isEcmaArray: boolean
     }
     const key = readUtf8(ctx, keyLength);
     if (++items > ctx.limits.maxItems) fail(`AMF0 object exceeds ${ctx.limits.maxItems} properties`);
-    setProperty(obj, key, readValue(ctx, refs));
-    if (ctx.height > height) height = ctx.height;
+    setProperty(obj, key, container.child(readValue(ctx, refs)));
   }
-  ctx.depth--;
-  ctx.height = height + 1;
-  refs.fill(index, obj, ctx.weight - start, ctx.height);
-  return obj;
+  return container.close(obj);
 }
 
 function readStrictArray(ctx: DecodeContext, refs: RefTable): AmfValue[] {
   const count = readU32(ctx);
   checkCount(ctx, count, 1, 'AMF0 strict array');
-  const start = ctx.weight - 1;
-  const index = refs.reserve();
-  enter(ctx);
-  let height = 0;
+  const container = new OpenContainer(ctx, refs);
   const arr: AmfValue[] = [];
-  for (let i = 0; i < count; i++) {
-    arr.push(readValue(ctx, refs));
-    if (ctx.height > height) height = ctx.height;
-  }
-  ctx.depth--;
-  ctx.height = height + 1;
-  refs.fill(index, arr, ctx.weight - start, ctx.height);
-  return arr;
+  for (let i = 0; i < count; i++) arr.push(container.child(readValue(ctx, refs)));
+  return container.close(arr);
 }
 
 // ---------------------------------------------------------------------------
-// Encoding: sized first, then written into a single allocation.
+// Encoding: sized first, then written into a single allocation (writer.ts walks the values).
 
-function keySize(key: string, plan: EncodePlan): number {
-  const n = plan.measure(key);
-  if (n > 0xffff) fail(`AMF0 property name of ${n} bytes does not fit a U16 length`);
-  return 2 + n;
-}
+const OBJECT_TERMINATOR_SIZE = 3; // 00 00 09
 
-function sizeOf(value: AmfValue, plan: EncodePlan): number {
-  switch (typeof value) {
-    case 'number':
-      return 9;
-    case 'boolean':
-      return 2;
-    case 'undefined':
-      return 1;
-    case 'string': {
-      const n = plan.measure(value);
+const AMF0_ENCODING: AmfEncoding = {
+  format: 'AMF0',
+  size: {
+    number: () => 9,
+    boolean: 2,
+    undefined: 1,
+    null: 1,
+    date: 11,
+    string(n) {
       if (n > 0xffffffff) fail(`string of ${n} bytes is too long for AMF0`);
       return (n <= 0xffff ? 3 : 5) + n;
-    }
-    case 'object':
-      break;
-    default:
-      return fail(`cannot encode a ${typeof value} as AMF0`);
-  }
-  if (value === null) return 1;
-  if (value instanceof Date) return 11;
-  // AMF0 has no binary type; the AMF3 byte array behind an avmplus marker is the standard carrier.
-  if (value instanceof Uint8Array) return 2 + inlineHeaderSize(value.length) + value.length;
-  plan.push(value);
-  let size: number;
-  if (Array.isArray(value)) {
-    size = 5;
-    for (const item of value) size += sizeOf(item, plan);
-  } else {
-    const obj = value instanceof EcmaArray ? value.entries : value;
-    size = value instanceof EcmaArray ? 8 : 4; // marker [+ U32 count] + 00 00 09
-    for (const key of Object.keys(obj)) size += keySize(key, plan) + sizeOf(obj[key], plan);
-  }
-  plan.pop(value);
-  return size;
-}
-
-function writeProperties(obj: AmfObject, keys: readonly string[], out: Buffer, off: number, plan: EncodePlan): number {
-  for (const key of keys) {
-    const n = plan.take();
-    off = out.writeUInt16BE(n, off);
-    off += out.write(key, off, n, 'utf8');
-    off = write(obj[key], out, off, plan);
-  }
-  out[off++] = 0x00;
-  out[off++] = 0x00;
-  out[off++] = OBJECT_END;
-  return off;
-}
-
-function write(value: AmfValue, out: Buffer, off: number, plan: EncodePlan): number {
-  switch (typeof value) {
-    case 'number':
+    },
+    // AMF0 has no binary type; the AMF3 byte array behind an avmplus marker is the standard carrier.
+    bytes: (length) => 2 + inlineHeaderSize(length) + length,
+    array: () => 5,
+    object: (isEcmaArray) => (isEcmaArray ? 5 : 1) + OBJECT_TERMINATOR_SIZE, // marker [+ U32 count]
+    key(n) {
+      if (n > 0xffff) fail(`AMF0 property name of ${n} bytes does not fit a U16 length`);
+      return 2 + n;
+    },
+  },
+  write: {
+    number(out, off, value) {
       out[off] = NUMBER;
       return out.writeDoubleBE(value, off + 1);
-    case 'boolean':
+    },
+    boolean(out, off, value) {
       out[off] = BOOLEAN;
       out[off + 1] = value ? 1 : 0;
       return off + 2;
-    case 'undefined':
-      out[off] = UNDEFINED;
-      return off + 1;
-    case 'string': {
-      const n = plan.take();
+    },
+    undefined: (out, off) => writeMarker(out, off, UNDEFINED),
+    null: (out, off) => writeMarker(out, off, NULL),
+    date(out, off, value) {
+      out[off] = DATE;
+      off = out.writeDoubleBE(value.getTime(), off + 1);
+      return out.writeInt16BE(0, off);
+    },
+    string(out, off, value, n) {
       if (n <= 0xffff) {
         out[off] = STRING;
         off = out.writeUInt16BE(n, off + 1);
@@ -266,50 +193,40 @@ function write(value: AmfValue, out: Buffer, off: number, plan: EncodePlan): num
         off = out.writeUInt32BE(n, off + 1);
       }
       return off + out.write(value, off, n, 'utf8');
-    }
-    default:
-      break;
-  }
-  if (value === null) {
-    out[off] = NULL;
-    return off + 1;
-  }
-  if (value instanceof Date) {
-    out[off] = DATE;
-    off = out.writeDoubleBE(value.getTime(), off + 1);
-    return out.writeInt16BE(0, off);
-  }
-  if (value instanceof Uint8Array) {
-    out[off++] = AVMPLUS;
-    out[off++] = AMF3_BYTE_ARRAY;
-    off = writeU29(out, off, value.length * 2 + 1);
-    out.set(value, off);
-    return off + value.length;
-  }
-  if (Array.isArray(value)) {
-    out[off] = STRICT_ARRAY;
-    off = out.writeUInt32BE(value.length, off + 1);
-    for (const item of value) off = write(item, out, off, plan);
-    return off;
-  }
-  if (value instanceof EcmaArray) {
-    const keys = Object.keys(value.entries);
-    out[off] = ECMA_ARRAY;
-    off = out.writeUInt32BE(keys.length, off + 1);
-    return writeProperties(value.entries, keys, out, off, plan);
-  }
-  out[off] = OBJECT;
-  return writeProperties(value, Object.keys(value), out, off + 1, plan);
-}
+    },
+    bytes(out, off, value) {
+      out[off++] = AVMPLUS;
+      out[off++] = AMF3_BYTE_ARRAY;
+      off = writeU29(out, off, value.length * 2 + 1);
+      out.set(value, off);
+      return off + value.length;
+    },
+    arrayStart(out, off, length) {
+      out[off] = STRICT_ARRAY;
+      return out.writeUInt32BE(length, off + 1);
+    },
+    objectStart(out, off, isEcmaArray, members) {
+      if (!isEcmaArray) {
+        out[off] = OBJECT;
+        return off + 1;
+      }
+      out[off] = ECMA_ARRAY;
+      return out.writeUInt32BE(members, off + 1);
+    },
+    key(out, off, key, n) {
+      off = out.writeUInt16BE(n, off);
+      return off + out.write(key, off, n, 'utf8');
+    },
+    objectEnd(out, off) {
+      out[off++] = 0x00;
+      out[off++] = 0x00;
+      out[off++] = OBJECT_END;
+      return off;
+    },
+  },
+};
 
 /** Encodes values back to back as AMF0, e.g. the name, transaction id and arguments of a command. */
 export function encodeAmf0(values: readonly AmfValue[]): Buffer {
-  const plan = new EncodePlan();
-  let size = 0;
-  for (const v of values) size += sizeOf(v, plan);
-  const out = Buffer.allocUnsafe(size);
-  let off = 0;
-  for (const v of values) off = write(v, out, off, plan);
-  if (off !== size) fail(`AMF0 encoder size mismatch (${off} != ${size})`);
-  return out;
+  return encodeValues(values, AMF0_ENCODING);
 }

@@ -1,7 +1,8 @@
 // AMF 3 writer (Adobe AMF 3 Specification, January 2013). No reference tables
 // are emitted: the spec makes them optional for writers. Sizes are measured
 // first so each value is written into one exactly sized buffer.
-import { type AmfObject, type AmfValue, EcmaArray, EncodePlan, fail } from './types.js';
+import { type AmfValue, fail } from './types.js';
+import { type AmfEncoding, encodeValues, writeMarker } from './writer.js';
 import {
   ARRAY, BYTE_ARRAY, DATE, DOUBLE, FALSE, INT_MAX, INT_MIN, INTEGER, MAX_INLINE_LENGTH, NULL, OBJECT, STRING, TRUE,
   UNDEFINED,
@@ -42,124 +43,84 @@ function isU29Int(v: number): boolean {
   return Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX && !Object.is(v, -0);
 }
 
-function keyedEntries(obj: AmfObject): string[] {
-  const keys = Object.keys(obj);
-  // The empty name terminates dynamic members, so it cannot be sent as one.
-  if (keys.includes('')) fail('AMF3 cannot encode an empty property name');
-  return keys;
-}
-
-function sizeOf(value: AmfValue, plan: EncodePlan): number {
-  switch (typeof value) {
-    case 'undefined':
-    case 'boolean':
-      return 1;
-    case 'number':
-      return isU29Int(value) ? 1 + u29Size(value & 0x1fffffff) : 9;
-    case 'string': {
-      const n = plan.measure(value);
-      return 1 + inlineHeaderSize(n) + n;
-    }
-    case 'object':
-      break;
-    default:
-      return fail(`cannot encode a ${typeof value} as AMF3`);
-  }
-  if (value === null) return 1;
-  if (value instanceof Date) return 10;
-  if (value instanceof Uint8Array) return 1 + inlineHeaderSize(value.length) + value.length;
-  plan.push(value);
-  let size: number;
-  if (Array.isArray(value)) {
-    size = 2 + inlineHeaderSize(value.length);
-    for (const item of value) size += sizeOf(item, plan);
-  } else {
-    const obj = value instanceof EcmaArray ? value.entries : value;
-    // Object: marker, traits U29 (0x0B), empty class name, members, terminator.
-    // ECMA array: marker, count U29 (0x01), members, terminator.
-    size = value instanceof EcmaArray ? 3 : 4;
-    for (const key of keyedEntries(obj)) {
-      const n = plan.measure(key);
-      size += inlineHeaderSize(n) + n + sizeOf(obj[key], plan);
-    }
-  }
-  plan.pop(value);
-  return size;
-}
-
-function writeInline(out: Buffer, off: number, s: string, plan: EncodePlan): number {
-  const n = plan.take();
+function writeInline(out: Buffer, off: number, s: string, n: number): number {
   off = writeU29(out, off, n * 2 + 1);
   return off + out.write(s, off, n, 'utf8');
 }
 
-function write(value: AmfValue, out: Buffer, off: number, plan: EncodePlan): number {
-  switch (typeof value) {
-    case 'undefined':
-      out[off] = UNDEFINED;
-      return off + 1;
-    case 'boolean':
-      out[off] = value ? TRUE : FALSE;
-      return off + 1;
-    case 'number':
+const AMF3_ENCODING: AmfEncoding = {
+  format: 'AMF3',
+  size: {
+    number: (value) => (isU29Int(value) ? 1 + u29Size(value & 0x1fffffff) : 9),
+    boolean: 1,
+    undefined: 1,
+    null: 1,
+    date: 10,
+    string: (n) => 1 + inlineHeaderSize(n) + n,
+    bytes: (length) => 1 + inlineHeaderSize(length) + length,
+    array: (length) => 2 + inlineHeaderSize(length),
+    // Object: marker, traits U29 (0x0B), empty class name, members, terminator.
+    // ECMA array: marker, count U29 (0x01), members, terminator.
+    object: (isEcmaArray) => (isEcmaArray ? 3 : 4),
+    key(n) {
+      // The empty name terminates dynamic members, so it cannot be sent as one.
+      if (n === 0) fail('AMF3 cannot encode an empty property name');
+      return inlineHeaderSize(n) + n;
+    },
+  },
+  write: {
+    number(out, off, value) {
       if (isU29Int(value)) {
         out[off] = INTEGER;
         return writeU29(out, off + 1, value & 0x1fffffff);
       }
       out[off] = DOUBLE;
       return out.writeDoubleBE(value, off + 1);
-    case 'string':
+    },
+    boolean: (out, off, value) => writeMarker(out, off, value ? TRUE : FALSE),
+    undefined: (out, off) => writeMarker(out, off, UNDEFINED),
+    null: (out, off) => writeMarker(out, off, NULL),
+    date(out, off, value) {
+      out[off++] = DATE;
+      out[off++] = 0x01; // inline, not a reference
+      return out.writeDoubleBE(value.getTime(), off);
+    },
+    string(out, off, value, n) {
       out[off] = STRING;
-      return writeInline(out, off + 1, value, plan);
-    default:
-      break;
-  }
-  if (value === null) {
-    out[off] = NULL;
-    return off + 1;
-  }
-  if (value instanceof Date) {
-    out[off++] = DATE;
-    out[off++] = 0x01;
-    return out.writeDoubleBE(value.getTime(), off);
-  }
-  if (value instanceof Uint8Array) {
-    out[off] = BYTE_ARRAY;
-    off = writeU29(out, off + 1, value.length * 2 + 1);
-    out.set(value, off);
-    return off + value.length;
-  }
-  if (Array.isArray(value)) {
-    out[off] = ARRAY;
-    off = writeU29(out, off + 1, value.length * 2 + 1);
-    out[off++] = 0x01; // empty associative part
-    for (const item of value) off = write(item, out, off, plan);
-    return off;
-  }
-  let obj: AmfObject;
-  if (value instanceof EcmaArray) {
-    obj = value.entries;
-    out[off++] = ARRAY;
-    out[off++] = 0x01; // no dense part
-  } else {
-    obj = value;
-    out[off++] = OBJECT;
-    out[off++] = 0x0b; // inline traits, dynamic, no sealed members
-    out[off++] = 0x01; // anonymous class
-  }
-  for (const key of Object.keys(obj)) {
-    off = writeInline(out, off, key, plan);
-    off = write(obj[key], out, off, plan);
-  }
-  out[off++] = 0x01;
-  return off;
-}
+      return writeInline(out, off + 1, value, n);
+    },
+    bytes(out, off, value) {
+      out[off] = BYTE_ARRAY;
+      off = writeU29(out, off + 1, value.length * 2 + 1);
+      out.set(value, off);
+      return off + value.length;
+    },
+    arrayStart(out, off, length) {
+      out[off] = ARRAY;
+      off = writeU29(out, off + 1, length * 2 + 1);
+      out[off++] = 0x01; // empty associative part
+      return off;
+    },
+    objectStart(out, off, isEcmaArray) {
+      if (isEcmaArray) {
+        out[off++] = ARRAY;
+        out[off++] = 0x01; // no dense part
+      } else {
+        out[off++] = OBJECT;
+        out[off++] = 0x0b; // inline traits, dynamic, no sealed members
+        out[off++] = 0x01; // anonymous class
+      }
+      return off;
+    },
+    key: writeInline,
+    objectEnd(out, off) {
+      out[off] = 0x01; // the empty name ends the dynamic members
+      return off + 1;
+    },
+  },
+};
 
 /** Encodes one value as AMF3, without string/object/trait references. */
 export function encodeAmf3(value: AmfValue): Buffer {
-  const plan = new EncodePlan();
-  const out = Buffer.allocUnsafe(sizeOf(value, plan));
-  const end = write(value, out, 0, plan);
-  if (end !== out.length) fail(`AMF3 encoder size mismatch (${end} != ${out.length})`);
-  return out;
+  return encodeValues([value], AMF3_ENCODING);
 }

@@ -1,21 +1,20 @@
 // Implements the Adobe AMF 3 Specification (January 2013): the value types RTMP peers actually send.
 // This file reads, with the reference tables a reader must keep; amf3-writer.ts writes.
+import { type AmfLimits, type AmfObject, type AmfValue, DEFAULT_AMF_LIMITS, fail } from './types.js';
 import {
-  type AmfLimits,
-  type AmfObject,
-  type AmfValue,
   type DecodeContext,
-  DEFAULT_AMF_LIMITS,
+  OpenContainer,
   RefTable,
+  advance,
   charge,
   checkCount,
   createContext,
-  enter,
-  fail,
-  need,
+  readDouble,
+  readMarker,
+  readU8,
   readUtf8,
   setProperty,
-} from './types.js';
+} from './reader.js';
 import {
   ARRAY, BYTE_ARRAY, DATE, DOUBLE, FALSE, INTEGER, NULL, OBJECT, STRING, TRUE, UNDEFINED, XML, XML_DOC,
 } from './amf3-markers.js';
@@ -54,17 +53,14 @@ export function readAmf3Value(ctx: DecodeContext): AmfValue {
 }
 
 function readU29(ctx: DecodeContext): number {
-  const { buf } = ctx;
   let v = 0;
   for (let i = 0; i < 3; i++) {
-    need(ctx, 1);
-    const b = buf[ctx.pos++]!;
+    const b = readU8(ctx);
     if (b < 0x80) return (v << 7) | b;
     v = (v << 7) | (b & 0x7f);
   }
-  need(ctx, 1);
   // The fourth byte carries 8 payload bits; v < 2^21 here, so no sign trouble.
-  return (v << 8) | buf[ctx.pos++]!;
+  return (v << 8) | readU8(ctx);
 }
 
 function readString(ctx: DecodeContext, t: Tables): string {
@@ -82,18 +78,8 @@ function readString(ctx: DecodeContext, t: Tables): string {
   return s;
 }
 
-function readDouble(ctx: DecodeContext): number {
-  need(ctx, 8);
-  const v = ctx.buf.readDoubleBE(ctx.pos);
-  ctx.pos += 8;
-  return v;
-}
-
 function readValue(ctx: DecodeContext, t: Tables): AmfValue {
-  need(ctx, 1);
-  const marker = ctx.buf[ctx.pos++]!;
-  charge(ctx, 1);
-  ctx.height = 0;
+  const marker = readMarker(ctx);
   switch (marker) {
     case UNDEFINED:
       return undefined;
@@ -136,11 +122,10 @@ function readValue(ctx: DecodeContext, t: Tables): AmfValue {
       if ((u & 1) === 0) return t.objects.resolve(ctx, u >>> 1);
       const len = u >>> 1;
       if (len > ctx.limits.maxStringBytes) fail(`byte array of ${len} bytes exceeds ${ctx.limits.maxStringBytes}`);
-      need(ctx, len);
+      const at = advance(ctx, len);
       // Copy so callers never pin (or see reuse of) the socket's chunk buffer.
       const bytes = new Uint8Array(len);
-      bytes.set(ctx.buf.subarray(ctx.pos, ctx.pos + len));
-      ctx.pos += len;
+      bytes.set(ctx.buf.subarray(at, at + len));
       charge(ctx, len);
       t.objects.add(bytes, 1 + len);
       return bytes;
@@ -157,41 +142,28 @@ function readArray(ctx: DecodeContext, t: Tables): AmfValue {
   const dense = u >>> 1;
   // Each dense element takes at least one byte, so a huge count in a short buffer fails here.
   checkCount(ctx, dense, 1, 'AMF3 array');
-  const start = ctx.weight - 1;
-  const index = t.objects.reserve();
-  enter(ctx);
-  let height = 0;
+  const container = new OpenContainer(ctx, t.objects);
   let assoc: AmfObject | null = null;
   let items = dense;
   for (;;) {
     const key = readString(ctx, t);
     if (key === '') break;
     if (++items > ctx.limits.maxItems) fail(`AMF3 array exceeds ${ctx.limits.maxItems} entries`);
-    const v = readValue(ctx, t);
-    if (ctx.height > height) height = ctx.height;
+    const v = container.child(readValue(ctx, t));
     assoc ??= {};
     setProperty(assoc, key, v);
   }
   let result: AmfValue;
   if (assoc === null) {
     const arr: AmfValue[] = [];
-    for (let i = 0; i < dense; i++) {
-      arr.push(readValue(ctx, t));
-      if (ctx.height > height) height = ctx.height;
-    }
+    for (let i = 0; i < dense; i++) arr.push(container.child(readValue(ctx, t)));
     result = arr;
   } else {
     // A mixed array has no faithful JS array form; an object keeps both parts.
-    for (let i = 0; i < dense; i++) {
-      setProperty(assoc, String(i), readValue(ctx, t));
-      if (ctx.height > height) height = ctx.height;
-    }
+    for (let i = 0; i < dense; i++) setProperty(assoc, String(i), container.child(readValue(ctx, t)));
     result = assoc;
   }
-  ctx.depth--;
-  ctx.height = height + 1;
-  t.objects.fill(index, result, ctx.weight - start, ctx.height);
-  return result;
+  return container.close(result);
 }
 
 function readTraits(ctx: DecodeContext, t: Tables, u: number): Traits {
@@ -215,16 +187,12 @@ function readTraits(ctx: DecodeContext, t: Tables, u: number): Traits {
 function readObject(ctx: DecodeContext, t: Tables): AmfValue {
   const u = readU29(ctx);
   if ((u & 1) === 0) return t.objects.resolve(ctx, u >>> 1);
-  const start = ctx.weight - 1;
-  const index = t.objects.reserve();
+  const container = new OpenContainer(ctx, t.objects);
   const traits = readTraits(ctx, t, u);
-  enter(ctx);
-  let height = 0;
   const obj: AmfObject = {};
   for (const name of traits.sealed) {
     charge(ctx, name.length);
-    setProperty(obj, name, readValue(ctx, t));
-    if (ctx.height > height) height = ctx.height;
+    setProperty(obj, name, container.child(readValue(ctx, t)));
   }
   if (traits.dynamic) {
     let items = traits.sealed.length;
@@ -232,12 +200,8 @@ function readObject(ctx: DecodeContext, t: Tables): AmfValue {
       const key = readString(ctx, t);
       if (key === '') break;
       if (++items > ctx.limits.maxItems) fail(`AMF3 object exceeds ${ctx.limits.maxItems} properties`);
-      setProperty(obj, key, readValue(ctx, t));
-      if (ctx.height > height) height = ctx.height;
+      setProperty(obj, key, container.child(readValue(ctx, t)));
     }
   }
-  ctx.depth--;
-  ctx.height = height + 1;
-  t.objects.fill(index, obj, ctx.weight - start, ctx.height);
-  return obj;
+  return container.close(obj);
 }

@@ -1,36 +1,9 @@
 // Tests for the AMF 0 codec (Adobe AMF 0 specification), including the 0x11 switch to AMF 3.
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { ProtocolError } from '../../server/errors.js';
 import { decodeAmf0, encodeAmf0, decodeAmf3CommandPayload } from '../../server/amf/amf0.js';
 import { type AmfObject, type AmfValue, DEFAULT_AMF_LIMITS, EcmaArray } from '../../server/amf/types.js';
-
-/** Hex with `//` comments and any whitespace, so fixtures can be annotated byte by byte. */
-function hex(annotated: string): Buffer {
-  const digits = annotated.replace(/\/\/.*$/gm, '').replace(/\s+/g, '');
-  if (!/^(?:[0-9a-f]{2})*$/i.test(digits)) throw new Error(`bad hex fixture: ${digits}`);
-  return Buffer.from(digits, 'hex');
-}
-
-function expectAmfError(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    expect((e as ProtocolError).code).toBe('amf');
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
-
-/** The only acceptable outcomes for hostile bytes: a value, or a ProtocolError('amf'). */
-function returnsOrRejects(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ProtocolError) || e.code !== 'amf') throw e;
-  }
-}
+import { anyAmfValue, decodedForm, expectAmfError, hex, returnsOrRejects } from './fixtures.js';
 
 // ffmpeg's RTMP `connect` (librtmp-style fields in the order libavformat writes them).
 const CONNECT = hex(`
@@ -361,34 +334,8 @@ const key = fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFro
 const longString = fc
   .tuple(fc.constantFrom('a', 'é', '€', '😀'), fc.integer({ min: 16_000, max: 70_000 }))
   .map(([c, n]) => c.repeat(n));
-const scalar: fc.Arbitrary<AmfValue> = fc.oneof(
-  fc.double(), // includes NaN, -0 and the infinities
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.string({ unit: 'binary' }),
-  fc.date({ noInvalidDate: true }),
-  fc.uint8Array({ maxLength: 16 }),
-);
-const { value: anyValue } = fc.letrec<{ value: AmfValue; array: AmfValue[]; object: AmfObject; ecma: EcmaArray }>(
-  (tie) => ({
-    value: fc.oneof({ depthSize: 'small', maxDepth: 5 }, scalar, tie('array'), tie('object'), tie('ecma')),
-    array: fc.array(tie('value'), { maxLength: 5 }),
-    object: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
-    ecma: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }).map((e) => new EcmaArray(e)),
-  }),
-);
-
-/** What decoding hands back for an encoded value: ECMA arrays come back as plain objects. */
-function expected(v: AmfValue): AmfValue {
-  if (v instanceof EcmaArray) return expected(v.entries);
-  if (Array.isArray(v)) return v.map(expected);
-  if (v === null || typeof v !== 'object' || v instanceof Date || v instanceof Uint8Array) return v;
-  const out: AmfObject = {};
-  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: expected(v[k]), enumerable: true, writable: true, configurable: true });
-  return out;
-}
+const anyValue = anyAmfValue(key);
+const expected = (v: AmfValue): AmfValue => decodedForm(v);
 
 describe('AMF0 round trip', () => {
   it('decodes what it encodes for arbitrary nested values', () => {

@@ -1,35 +1,9 @@
 // Tests for the AMF 3 codec (Adobe AMF 3 specification, January 2013).
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { ProtocolError } from '../../server/errors.js';
 import { decodeAmf3, encodeAmf3 } from '../../server/amf/amf3.js';
 import { type AmfObject, type AmfValue, DEFAULT_AMF_LIMITS, EcmaArray } from '../../server/amf/types.js';
-
-/** Hex with `//` comments and any whitespace, so fixtures can be annotated byte by byte. */
-function hex(annotated: string): Buffer {
-  const digits = annotated.replace(/\/\/.*$/gm, '').replace(/\s+/g, '');
-  if (!/^(?:[0-9a-f]{2})*$/i.test(digits)) throw new Error(`bad hex fixture: ${digits}`);
-  return Buffer.from(digits, 'hex');
-}
-
-function expectAmfError(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    expect((e as ProtocolError).code).toBe('amf');
-    return e as ProtocolError;
-  }
-  throw new Error('expected a ProtocolError');
-}
-
-function returnsOrRejects(fn: () => unknown): void {
-  try {
-    fn();
-  } catch (e) {
-    if (!(e instanceof ProtocolError) || e.code !== 'amf') throw e;
-  }
-}
+import { anyAmfValue, decodedForm, expectAmfError, hex, returnsOrRejects } from './fixtures.js';
 
 /** Decodes one value and insists that it used the whole buffer. */
 function decodeAll(buf: Buffer): AmfValue {
@@ -322,35 +296,9 @@ describe('AMF3 hostile input', () => {
 
 // The empty name cannot be a member in AMF3, so keys are non-empty here.
 const key = fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 8 }), fc.constantFrom('__proto__', 'toString', '0'));
-const scalar: fc.Arbitrary<AmfValue> = fc.oneof(
-  fc.double(), // includes NaN, -0 and the infinities
-  fc.integer(),
-  fc.integer({ min: -0x10000000, max: 0x0fffffff }),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.string({ unit: 'binary' }),
-  fc.date({ noInvalidDate: true }),
-  fc.uint8Array({ maxLength: 16 }),
-);
-const { value: anyValue } = fc.letrec<{ value: AmfValue; array: AmfValue[]; object: AmfObject; ecma: EcmaArray }>(
-  (tie) => ({
-    value: fc.oneof({ depthSize: 'small', maxDepth: 5 }, scalar, tie('array'), tie('object'), tie('ecma')),
-    array: fc.array(tie('value'), { maxLength: 5 }),
-    object: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }),
-    ecma: fc.dictionary(key, tie('value'), { maxKeys: 5, noNullPrototype: true }).map((e) => new EcmaArray(e)),
-  }),
-);
-
+const anyValue = anyAmfValue(key, fc.integer({ min: -0x10000000, max: 0x0fffffff }));
 /** An EcmaArray is sent as an AMF3 array with only an associative part; empty, it reads back as []. */
-function expected(v: AmfValue): AmfValue {
-  if (v instanceof EcmaArray) return Object.keys(v.entries).length === 0 ? [] : expected(v.entries);
-  if (Array.isArray(v)) return v.map(expected);
-  if (v === null || typeof v !== 'object' || v instanceof Date || v instanceof Uint8Array) return v;
-  const out: AmfObject = {};
-  for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: expected(v[k]), enumerable: true, writable: true, configurable: true });
-  return out;
-}
+const expected = (v: AmfValue): AmfValue => decodedForm(v, []);
 
 describe('AMF3 round trip', () => {
   it('decodes what it encodes for arbitrary nested values', () => {

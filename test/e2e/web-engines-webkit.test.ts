@@ -8,8 +8,9 @@
 // play through ManagedMediaSource. Every page is a MiniBrowser under a
 // WebKitWebDriver of its own, so a driver that stops answering takes one page
 // along (that page is played again once in a fresh browser, with a RETRY line on
-// the console; a page that fails a check is never retried), and each test has a
-// gateway and display of its own.
+// the console; a page that fails a check, or whose own process stops answering
+// while the browser still does, is never retried), and each test has a gateway
+// and display of its own.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   EngineFixture, expectAllCombosPlay, PLAY_SECONDS, retryOnceOnDriverFailure,

@@ -22,6 +22,12 @@ export function isDriverFailure(err: unknown): boolean {
   return err instanceof WebDriverError && (err.code === NO_ANSWER || err.code === SESSION_NOT_CREATED);
 }
 
+/**
+ * The browser still answers but the page's own process does not (its main
+ * thread is busy or stuck): the page under test failed, never retried.
+ */
+export const PAGE_UNRESPONSIVE = 'page unresponsive';
+
 /** Bounds for every request, so a driver that goes silent fails one call instead of hanging a test. */
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const NEW_SESSION_TIMEOUT_MS = 60_000;
@@ -94,6 +100,23 @@ export class WebDriverSession {
     return result;
   }
 
+  /**
+   * A command the page's process must answer. With no answer, ask the browser
+   * for the window handle, which it answers without the page: if it does, the
+   * page is what stopped answering, and that is the page's failure.
+   */
+  private async pageCmd<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    try {
+      return await this.cmd<T>(method, path, body, timeoutMs);
+    } catch (err) {
+      if (!(err instanceof WebDriverError) || err.code !== NO_ANSWER) throw err;
+      const browserAnswers = await this.client.request('GET', `/session/${this.id}/window`, undefined, 5_000)
+        .then(() => true, () => false);
+      if (browserAnswers) throw new WebDriverError(PAGE_UNRESPONSIVE, err.message.replace(/^WebDriver no answer: /, ''));
+      throw err;
+    }
+  }
+
   /** Script and page-load limits are enforced by the driver, below our own request deadline. */
   async setTimeouts(t: { script: number; pageLoad: number }): Promise<void> {
     await this.cmd('POST', '/timeouts', t);
@@ -103,15 +126,15 @@ export class WebDriverSession {
     return this.cmd('POST', '/window/rect', rect);
   }
   navigate(url: string): Promise<void> {
-    return this.cmd('POST', '/url', { url }, this.pageLoadMs + REQUEST_TIMEOUT_MS);
+    return this.pageCmd('POST', '/url', { url }, this.pageLoadMs + REQUEST_TIMEOUT_MS);
   }
   /** Runs a function body; a returned Promise is awaited by the driver. */
   execute<T>(body: string, args: unknown[] = []): Promise<T> {
-    return this.cmd('POST', '/execute/sync', { script: body, args });
+    return this.pageCmd('POST', '/execute/sync', { script: body, args });
   }
   /** A PNG of the window's viewport. */
   async screenshot(): Promise<Buffer> {
-    return Buffer.from(await this.cmd<string>('GET', '/screenshot'), 'base64');
+    return Buffer.from(await this.pageCmd<string>('GET', '/screenshot'), 'base64');
   }
   /** Ends the session (the driver closes the browser); does not wait behind queued commands. */
   async delete(timeoutMs: number): Promise<void> {
