@@ -215,6 +215,8 @@ export class LiveStream {
         return;
       }
       if (v.trackConfig !== undefined) {
+        // A plain sequence header describes the stream; without one, multitrack track 0 does.
+        if (v.defaultTrack !== undefined && this.videoConfig === null) this.video = v.defaultTrack;
         this.#cacheTrackConfig(v.trackConfig, new MediaTag(TagType.Video, ts, body, false, true));
         return;
       }
