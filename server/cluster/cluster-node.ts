@@ -119,7 +119,7 @@ export class ClusterNode {
       // The public checks ran on the node the viewer reached; the secret stands for them here.
       this.#routingInternal = true;
       try {
-        void serveHttpFlv(req, res, play, { hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}` });
+        void serveHttpFlv(req, res, play, { hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}`, internal: true });
       } finally {
         this.#routingInternal = false;
       }

@@ -7,8 +7,8 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log.js';
-import type { StreamSummary } from '../http/stream-info.js';
 import { generateClusterSecret } from './link-auth.js';
+import { mergeStreams, type LocalStreamView } from './stream-merge.js';
 import type { ClusterView } from './registry.js';
 import { WORKER_ENV, type ToPrimary, type ToWorker } from './worker-registry.js';
 
@@ -60,7 +60,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
   };
 
   /** Ask every worker; resolves once all have answered, or with the answers that came within COLLECT_MS. */
-  const collect = (what: 'streams'): Promise<unknown[]> => {
+  const collect = (what: 'streams', name?: string): Promise<unknown[]> => {
     const id = nextCollect++;
     const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w?.isConnected() === true);
     return new Promise((resolve) => {
@@ -70,7 +70,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
         collecting.delete(id);
         resolve(entry.got);
       }, COLLECT_MS).unref();
-      for (const w of workers) w.send({ gw: 'collect', id, what } satisfies ToWorker);
+      for (const w of workers) w.send({ gw: 'collect', id, what, ...(name !== undefined ? { name } : {}) } satisfies ToWorker);
       if (workers.length === 0) resolve([]);
     });
   };
@@ -132,7 +132,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
         return reply(w, m.id, view);
       }
       case 'streams':
-        void collect('streams').then((all) => reply(w, m.id, mergeStreams(all as StreamSummary[][])));
+        void collect('streams', m.name).then((all) => reply(w, m.id, mergeStreams(all as LocalStreamView[][])));
         return;
       case 'metrics':
         aggregator.clusterMetrics().then(
@@ -205,25 +205,4 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
       await Promise.all(exits);
     },
   };
-}
-
-/** One entry per stream: the owner's view, with every worker's viewers added up and who serves them. */
-export function mergeStreams(perWorker: StreamSummary[][]): StreamSummary[] {
-  const byName = new Map<string, StreamSummary & { workers: { worker: number; viewers: number; owner: boolean }[] }>();
-  perWorker.forEach((list) => {
-    for (const s of list as (StreamSummary & { worker: number; owner: boolean })[]) {
-      const prev = byName.get(s.name);
-      const entry = { worker: s.worker, viewers: s.viewers.total, owner: s.owner };
-      if (prev === undefined) {
-        const { worker: _w, owner: _o, ...rest } = s;
-        byName.set(s.name, { ...rest, viewers: { ...s.viewers }, workers: [entry] });
-        continue;
-      }
-      for (const k of ['http', 'ws', 'rtmp', 'total'] as const) prev.viewers[k] += s.viewers[k];
-      prev.bitrateOut += s.bitrateOut;
-      prev.workers.push(entry);
-      if (s.owner) Object.assign(prev, { publisher: s.publisher, bitrateIn: s.bitrateIn, uptime: s.uptime, state: s.state });
-    }
-  });
-  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

@@ -15,7 +15,7 @@ import { ClusterNode } from './cluster-node.js';
 import { isClusterCopy } from './internal-copy.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { StreamRegistry } from './registry.js';
-import { summarize } from '../http/stream-info.js';
+import { localStreamViews, type MergedStream } from './stream-merge.js';
 import { WorkerRegistry, WORKER_ENV, type ToPrimary, type ToWorker } from './worker-registry.js';
 
 export interface ClusterHooks {
@@ -30,7 +30,9 @@ export interface ClusterHooks {
   view(): Promise<unknown>;
   health(): unknown;
   /** every worker's streams merged (workers only; null: use this process's own list) */
-  streams(): Promise<unknown[] | null>;
+  streams(): Promise<MergedStream[] | null>;
+  /** one stream with every worker's viewers (workers only; null: use this process's own; undefined: not live anywhere) */
+  stream(name: string): Promise<MergedStream | null | undefined>;
   /** every worker's metrics aggregated (workers only; null: use this process's own) */
   metrics(): Promise<string | null>;
   /** kick the publisher of `name` on whichever worker or node holds it; false when no other one does */
@@ -55,17 +57,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     const m = msg as ToWorker;
     if (typeof m !== 'object' || m === null) return;
     if (m.gw === 'collect') {
-      const id = cluster.worker?.id ?? 0;
-      const result = [...hub.streams.values()].map((st) => {
-        const sum = summarize(hub, st);
-        // The internal links to other workers are not viewers of the gateway.
-        let internalViewers = 0;
-        for (const sub of st.subscribers) if (sub.address.startsWith('cluster:')) internalViewers++;
-        sum.viewers.http -= internalViewers;
-        sum.viewers.total -= internalViewers;
-        const owner = st.publisher !== null && !isClusterCopy(st);
-        return { ...sum, worker: id, owner };
-      });
+      const result = localStreamViews(hub, cluster.worker?.id ?? 0, m.name);
       process.send?.({ gw: 'collected', id: m.id, result } satisfies ToPrimary);
     } else if (m.gw === 'kick') {
       hub.get(m.name)?.publisher?.kick('kicked through the API');
@@ -159,7 +151,12 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     },
     async streams() {
       if (workers === null) return null;
-      return ((await workers.ask({ gw: 'streams' })) as unknown[] | undefined) ?? null;
+      return ((await workers.ask({ gw: 'streams' })) as MergedStream[] | undefined) ?? null;
+    },
+    async stream(name) {
+      if (workers === null) return null;
+      const merged = (await workers.ask({ gw: 'streams', name })) as MergedStream[] | undefined;
+      return merged === undefined ? null : merged[0];
     },
     async metrics() {
       if (workers === null) return null;

@@ -14,7 +14,8 @@ export type ToPrimary =
   | { gw: 'release'; id: number; name: string; url: string }
   | { gw: 'relocate'; id: number; name: string }
   | { gw: 'view'; id: number }
-  | { gw: 'streams'; id: number }
+  /** every worker's streams merged; with `name`, that one stream with its viewers */
+  | { gw: 'streams'; id: number; name?: string }
   | { gw: 'kick'; id: number; name: string }
   | { gw: 'metrics'; id: number }
   | { gw: 'collected'; id: number; result: unknown }
@@ -24,7 +25,7 @@ export type ToPrimary =
 export type ToWorker =
   | { gw: 'reply'; id: number; result: unknown }
   | { gw: 'table'; owners: [string, string][] }
-  | { gw: 'collect'; id: number; what: 'streams' }
+  | { gw: 'collect'; id: number; what: 'streams'; name?: string }
   | { gw: 'kick'; id: number; name: string };
 
 /** a message to the primary before the registry numbers it */
