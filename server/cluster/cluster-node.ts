@@ -6,6 +6,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import { parsePlayPath } from '../delivery/play-request.js';
 import { serveHttpFlv } from '../http/flv-route.js';
 import { rewindSpanMs } from '../http/stream-info.js';
+import { RtmptTunnel } from '../rtmpt/tunnel.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { InternalPull } from './internal-pull.js';
@@ -110,6 +111,11 @@ export class ClusterNode {
       if (!check.ok) {
         this.#log.warn({ address: req.socket.remoteAddress }, 'internal link refused: wrong cluster secret');
         res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Forbidden: wrong cluster secret\n');
+        return;
+      }
+      // Another worker sends on a request for an RTMPT session this one holds (cluster/rtmpt-forward.ts).
+      if (req.method === 'POST' && RtmptTunnel.parsePath((req.url ?? '/').split('?')[0]!) !== null) {
+        app(req, res);
         return;
       }
       const play = req.method === 'GET' ? parsePlayPath(req.url ?? '/') : null;
