@@ -123,10 +123,10 @@ export class ClusterNode {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not an internal stream path\n');
         return;
       }
-      // The public checks ran on the node the viewer reached; the secret stands for them here.
       // A copy has no window of its own: it tells its viewers (and the page's rewind bar) the owner's.
       const held = this.#o.hub.get(play.name);
       if (held !== undefined) res.setHeader(CLUSTER_REWIND_HEADER, String(rewindSpanMs(held)));
+      // The public checks ran on the node the viewer reached; the secret stands for them here.
       this.#routingInternal = true;
       try {
         void serveHttpFlv(req, res, play, { hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}`, internal: true });
