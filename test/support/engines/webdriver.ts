@@ -16,7 +16,8 @@ export const SESSION_NOT_CREATED = 'session not created';
 /**
  * The browser's driver stopped answering or could not start a session: the
  * harness failed, not the page under test. Anything the page did wrong (a
- * script error, a script timeout, a failed assertion) is not one of these.
+ * script error, a script timeout, a failed assertion, its own process not
+ * answering while the browser does) is not one of these.
  */
 export function isDriverFailure(err: unknown): boolean {
   return err instanceof WebDriverError && (err.code === NO_ANSWER || err.code === SESSION_NOT_CREATED);
