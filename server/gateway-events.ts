@@ -1,6 +1,7 @@
 // The events a gateway tells its embedder, as plain data: who published or
 // stopped publishing which stream, and which viewer started or stopped
-// watching it. Built from the hub's events; recordings are not viewers here.
+// watching it. Built from the hub's events; recordings and a cluster's
+// internal links are not viewers here.
 import type { Hub } from './hub/hub.js';
 import type { LiveStream, PublisherInfo } from './hub/live-stream.js';
 import type { EndReason, Protocol } from './hub/subscriber.js';
@@ -18,7 +19,7 @@ export interface PublishEvent extends StreamRef {
 }
 
 export interface PlayEvent extends StreamRef {
-  protocol: Exclude<Protocol, 'record'>;
+  protocol: Exclude<Protocol, 'record' | 'internal'>;
   /** the viewer's address (proxy-aware for HTTP and WS) */
   address: string;
 }
@@ -53,11 +54,11 @@ export function gatewayEventsOf(hub: Hub): TypedEmitter<GatewayEvents> {
     if (events.listenerCount('unpublish') > 0) events.emit('unpublish', publishEvent(s, p));
   });
   hub.events.on('play', (v) => {
-    if (v.protocol === 'record' || events.listenerCount('play') === 0) return;
+    if (v.protocol === 'record' || v.protocol === 'internal' || events.listenerCount('play') === 0) return;
     events.emit('play', { ...ref(v.stream), protocol: v.protocol, address: v.address });
   });
   hub.events.on('stop', (v) => {
-    if (v.protocol === 'record' || events.listenerCount('stop') === 0) return;
+    if (v.protocol === 'record' || v.protocol === 'internal' || events.listenerCount('stop') === 0) return;
     events.emit('stop', { ...ref(v.stream), protocol: v.protocol, address: v.address, reason: v.reason, detail: v.detail, bytes: v.bytes });
   });
   return events;

@@ -23,6 +23,8 @@ export class GatewayMetrics {
   /** bytes of viewers and streams that have ended; live ones are added at scrape time */
   #bytesOutEnded = 0;
   #bytesInEnded = 0;
+  #internalInEnded = 0;
+  #internalOutEnded = 0;
   #droppedEnded = 0;
   #slowEnded = 0;
   #discontinuitiesEnded = 0;
@@ -44,9 +46,9 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
-      name: 'gateway_streams_live', help: 'streams with a publisher', registers: [r],
+      name: 'gateway_streams_live', help: 'streams with a publisher (a cluster copy is counted on its owner only)', registers: [r],
       collect() {
-        this.set(live().filter((s) => s.publisher !== null).length);
+        this.set(live().filter((s) => s.publisher !== null && !s.fedByInternalLink).length);
       },
     });
     new Gauge({
@@ -65,10 +67,33 @@ export class GatewayMetrics {
     });
     const self = this;
     new Counter({
-      name: 'gateway_bytes_in_total', help: 'media bytes received from publishers', registers: [r],
+      name: 'gateway_bytes_in_total', help: 'media bytes received from publishers (not over internal links)', registers: [r],
       collect() {
         this.reset();
-        this.inc(self.#bytesInEnded + live().reduce((a, s) => a + s.bytesIn, 0));
+        this.inc(self.#bytesInEnded + live().reduce((a, s) => a + (s.fedByInternalLink ? 0 : s.bytesIn), 0));
+      },
+    });
+    new Gauge({
+      name: 'gateway_internal_links', help: 'internal links: other workers or nodes copying a stream from here (not viewers)',
+      registers: [r],
+      collect() {
+        this.set(live().reduce((a, s) => a + hub.internalLinkCount(s), 0));
+      },
+    });
+    new Counter({
+      name: 'gateway_internal_link_bytes_total',
+      help: 'media bytes over internal links between workers or nodes: in, copies of streams owned elsewhere; out, to other copies',
+      labelNames: ['direction'], registers: [r],
+      collect() {
+        this.reset();
+        let received = self.#internalInEnded;
+        let sent = self.#internalOutEnded;
+        for (const s of live()) {
+          if (s.fedByInternalLink) received += s.bytesIn;
+          sent += s.totalInternalBytesOut;
+        }
+        this.inc({ direction: 'in' }, received);
+        this.inc({ direction: 'out' }, sent);
       },
     });
     new Counter({
@@ -142,14 +167,18 @@ export class GatewayMetrics {
   /** A stream ended: keep its totals so counters never go backwards. */
   streamEnded(s: {
     bytesIn: number;
+    fedByInternalLink: boolean;
     totalBytesOut: number;
+    totalInternalBytesOut: number;
     droppedTags: number;
     slowDisconnects: number;
     timeline: { discontinuities: number };
   }): void {
     this.#discontinuitiesEnded += s.timeline.discontinuities;
-    this.#bytesInEnded += s.bytesIn;
+    if (s.fedByInternalLink) this.#internalInEnded += s.bytesIn;
+    else this.#bytesInEnded += s.bytesIn;
     this.#bytesOutEnded += s.totalBytesOut;
+    this.#internalOutEnded += s.totalInternalBytesOut;
     this.#droppedEnded += s.droppedTags;
     this.#slowEnded += s.slowDisconnects;
   }

@@ -5,6 +5,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parsePlayPath } from '../delivery/play-request.js';
 import { serveHttpFlv } from '../http/flv-route.js';
+import { RtmptTunnel } from '../rtmpt/tunnel.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { InternalPull } from './internal-pull.js';
@@ -111,6 +112,11 @@ export class ClusterNode {
         res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Forbidden: wrong cluster secret\n');
         return;
       }
+      // Another worker sends on a request for an RTMPT session this one holds (cluster/rtmpt-forward.ts).
+      if (req.method === 'POST' && RtmptTunnel.parsePath((req.url ?? '/').split('?')[0]!) !== null) {
+        app(req, res);
+        return;
+      }
       const play = req.method === 'GET' ? parsePlayPath(req.url ?? '/') : null;
       if (play === null) {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not an internal stream path\n');
@@ -119,7 +125,7 @@ export class ClusterNode {
       // The public checks ran on the node the viewer reached; the secret stands for them here.
       this.#routingInternal = true;
       try {
-        void serveHttpFlv(req, res, play, { hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}` });
+        void serveHttpFlv(req, res, play, { hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}`, internal: true });
       } finally {
         this.#routingInternal = false;
       }

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import { FlvDemuxer } from '../media/flv.js';
 import { ingestMessage } from '../rtmp/ingest.js';
 import { CLUSTER_PULL_PREFIX } from './internal-copy.js';
+import { RemoteRewind } from './remote-rewind.js';
 import { CLUSTER_PEER_HEADER, CLUSTER_SECRET_HEADER } from './link-auth.js';
 
 export interface InternalPullOptions {
@@ -55,8 +56,13 @@ export class InternalPull {
       id: `${CLUSTER_PULL_PREFIX}${app}/${key}`,
       address: new URL(url).host,
       protocol: 'relay',
+      internal: true,
       kick(reason: string) {
         pull.stop(reason);
+      },
+      // This copy starts at the pull: a viewer behind live gets a link of its own to the owner's window.
+      rewind(viewer, rewindMs) {
+        return new RemoteRewind(viewer, rewindMs, { url: pull.url, secret: opts.secret, peer: opts.peer, timeoutMs: opts.timeoutMs });
       },
     };
   }
@@ -89,7 +95,8 @@ export class InternalPull {
     if (this.#stopped) return;
     const demux = new FlvDemuxer();
     const url = this.url;
-    const req = http.get(url, { headers: { [CLUSTER_SECRET_HEADER]: this.opts.secret, [CLUSTER_PEER_HEADER]: this.opts.peer } });
+    // Untouched: the copy holds the stream as published; its own viewers get their browser feed here.
+    const req = http.get(`${url}?untouched=1`, { headers: { [CLUSTER_SECRET_HEADER]: this.opts.secret, [CLUSTER_PEER_HEADER]: this.opts.peer } });
     this.#req = req;
     this.#lastData = Date.now();
     let ended = false;
@@ -108,15 +115,21 @@ export class InternalPull {
       }
       // A new upstream (reconnect, or a new owner) starts its own timeline: rebase it onto ours.
       if (this.#connections++ > 0 && this.#stream !== null) this.#stream.attach(this.publisher);
+      const writeBatch = this.opts.hub.writeBatch;
+      const ingest = (stream: LiveStream, chunk: Buffer): void => {
+        for (const tag of demux.push(chunk)) {
+          ingestMessage(stream, { csid: 0, streamId: 1, type: tag.type, timestamp: tag.timestamp, payload: tag.payload });
+        }
+      };
       res.on('data', (chunk: Buffer) => {
         this.#lastData = Date.now();
         this.bytesIn += chunk.length;
         const stream = this.#stream;
         if (stream === null) return;
         try {
-          for (const tag of demux.push(chunk)) {
-            ingestMessage(stream, { csid: 0, streamId: 1, type: tag.type, timestamp: tag.timestamp, payload: tag.payload });
-          }
+          // Like a publisher's read: the viewers' sockets are corked for it (and audio held for the next
+          // video), so each viewer gets one write per batch, not one per tag.
+          writeBatch.run(() => ingest(stream, chunk));
         } catch (err) {
           lost(`bad FLV from the owner: ${(err as Error).message}`);
           return;

@@ -6,16 +6,18 @@ import cluster from 'node:cluster';
 import http, { type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { AggregatorRegistry, Gauge, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, type Registry } from 'prom-client';
 import type { AccessDecision } from '../auth/access.js';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { ClusterNode } from './cluster-node.js';
 import { isClusterCopy } from './internal-copy.js';
+import { checkInternal } from './link-auth.js';
+import { RtmptForwarder, rtmptIdPrefix } from './rtmpt-forward.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { StreamRegistry } from './registry.js';
-import { summarize } from '../http/stream-info.js';
+import { localStreamViews, type MergedStream } from './stream-merge.js';
 import { WorkerRegistry, WORKER_ENV, type ToPrimary, type ToWorker } from './worker-registry.js';
 
 export interface ClusterHooks {
@@ -30,12 +32,16 @@ export interface ClusterHooks {
   view(): Promise<unknown>;
   health(): unknown;
   /** every worker's streams merged (workers only; null: use this process's own list) */
-  streams(): Promise<unknown[] | null>;
+  streams(): Promise<MergedStream[] | null>;
+  /** one stream with every worker's viewers (workers only; null: use this process's own; undefined: not live anywhere) */
+  stream(name: string): Promise<MergedStream | null | undefined>;
   /** every worker's metrics aggregated (workers only; null: use this process's own) */
   metrics(): Promise<string | null>;
   /** kick the publisher of `name` on whichever worker or node holds it; false when no other one does */
   kick(name: string): Promise<boolean>;
   close(): Promise<void>;
+  /** marks this worker's RTMPT session ids, so other workers can send their requests here */
+  readonly rtmptIdPrefix: string;
 }
 
 /** A cluster part runs with --cluster-redis, and in every worker of --workers N. */
@@ -51,27 +57,20 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
   let workers: WorkerRegistry | null = null;
   let redisRegistry: RedisRegistry | null = null;
   let wrapped: RequestListener | null = null;
+  let rtmptForwarder: RtmptForwarder | null = null;
+  let rtmptForwarded: Counter | null = null;
   const answerPrimary = (msg: unknown): void => {
     const m = msg as ToWorker;
     if (typeof m !== 'object' || m === null) return;
     if (m.gw === 'collect') {
-      const id = cluster.worker?.id ?? 0;
-      const result = [...hub.streams.values()].map((st) => {
-        const sum = summarize(hub, st);
-        // The internal links to other workers are not viewers of the gateway.
-        let internalViewers = 0;
-        for (const sub of st.subscribers) if (sub.address.startsWith('cluster:')) internalViewers++;
-        sum.viewers.http -= internalViewers;
-        sum.viewers.total -= internalViewers;
-        const owner = st.publisher !== null && !isClusterCopy(st);
-        return { ...sum, worker: id, owner };
-      });
+      const result = localStreamViews(hub, cluster.worker?.id ?? 0, m.name);
       process.send?.({ gw: 'collected', id: m.id, result } satisfies ToPrimary);
     } else if (m.gw === 'kick') {
       hub.get(m.name)?.publisher?.kick('kicked through the API');
     }
   };
   return {
+    rtmptIdPrefix: cluster.worker !== undefined && process.env[WORKER_ENV] !== undefined ? rtmptIdPrefix(cluster.worker.id) : '',
     access(base) {
       return async (q) => {
         const denied = base === undefined ? null : await base(q);
@@ -86,6 +85,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     wrap(app) {
       return (req, res) => {
         if (node === null) return app(req, res);
+        if (rtmptForwarder !== null && !checkInternal(req, secret).internal && rtmptForwarder.route(req, res)) return;
         wrapped ??= node.wrap(app);
         wrapped(req, res);
       };
@@ -102,8 +102,15 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         });
         const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
         peer = `worker ${cluster.worker?.id ?? process.pid}`;
+        // Another node's owner lists this pull under the node and worker it came from.
+        if (config['cluster-redis'] !== '') peer = `${config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`} ${peer}`;
         workers = new WorkerRegistry(url, log);
         registry = workers;
+        const known = workers;
+        rtmptForwarder = new RtmptForwarder({
+          self: cluster.worker?.id ?? 0, workerUrl: (id) => known.workerUrl(id), secret, peer, log,
+          onForwarded: () => rtmptForwarded?.inc(),
+        });
         process.on('message', answerPrimary);
       } else {
         const self = config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`;
@@ -144,6 +151,9 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
           this.set(node?.registry.health.connected === true ? 1 : 0);
         },
       });
+      rtmptForwarded = new Counter({
+        name: 'gateway_rtmpt_forwarded_requests_total', help: 'RTMPT requests that reached a worker other than the one holding their session and were sent on to it', registers: [registry],
+      });
       new Gauge({
         name: 'gateway_cluster_pulls', help: 'internal pulls: streams this process copies from their owner', registers: [registry],
         collect() {
@@ -159,7 +169,12 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     },
     async streams() {
       if (workers === null) return null;
-      return ((await workers.ask({ gw: 'streams' })) as unknown[] | undefined) ?? null;
+      return ((await workers.ask({ gw: 'streams' })) as MergedStream[] | undefined) ?? null;
+    },
+    async stream(name) {
+      if (workers === null) return null;
+      const merged = (await workers.ask({ gw: 'streams', name })) as MergedStream[] | undefined;
+      return merged === undefined ? null : merged[0];
     },
     async metrics() {
       if (workers === null) return null;
@@ -173,6 +188,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     async close() {
       process.off('message', answerPrimary);
       await node?.close();
+      rtmptForwarder?.close();
       internal?.closeAllConnections();
       internal?.close();
     },

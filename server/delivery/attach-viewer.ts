@@ -56,7 +56,8 @@ export async function attachViewer(
     const reason = sub.endDetail ?? 'viewer left';
     sub.close('closed', 'viewer left');
     opts.log.info({ stream: play.name, address, protocol, bytes: sub.bytesSent, reason }, 'viewer left');
-    opts.onEnded?.({ kind: 'play', app: play.app, key: play.key, protocol, address, reason, bytes: sub.bytesSent });
+    // An internal link is not a viewer: on-done reports the real viewer on the node it reached.
+    if (opts.internal !== true) opts.onEnded?.({ kind: 'play', app: play.app, key: play.key, protocol, address, reason, bytes: sub.bytesSent });
   });
   return sub;
 }

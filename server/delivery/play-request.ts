@@ -22,6 +22,8 @@ export interface ViewerRouteOptions {
   /** null allows; a string refuses with that reason */
   access?: (req: PlayRequest, address: string, protocol: 'http' | 'ws' | 'hls') => Promise<string | null> | string | null;
   onEnded?: SessionEndedListener;
+  /** the requests are a cluster's internal links (other workers or nodes copying a stream), not viewers */
+  internal?: boolean;
 }
 
 const FLV_PATH = /^\/([^/]+)\/([^/]+)\.flv$/;

@@ -138,7 +138,13 @@ export function createHttpApp(opts: HttpAppOptions): express.Express {
     return stream;
   };
 
-  app.get('/api/streams/:app/:key', auth, (req, res) => {
+  app.get('/api/streams/:app/:key', auth, async (req, res) => {
+    // Workers: the owner's figures with every worker's viewers.
+    const merged = await opts.cluster?.stream(`${String(req.params['app'])}/${String(req.params['key'])}`);
+    if (merged !== undefined && merged !== null) {
+      res.json(merged);
+      return;
+    }
     const stream = findStream(req, res);
     if (stream !== undefined) res.json(detail(opts.hub, stream));
   });

@@ -21,7 +21,7 @@ export function httpChunkOf(data: Buffer): Buffer {
 }
 
 export class HttpFlvSink implements Sink {
-  readonly protocol = 'http' as const;
+  readonly protocol: 'http' | 'internal';
   readonly #res: ServerResponse;
   /**
    * Once the chunked response has started, tags go straight to the socket as
@@ -32,8 +32,9 @@ export class HttpFlvSink implements Sink {
   /** null: the untouched stream (`?untouched=1`) */
   readonly #feed: BrowserFeed | null;
 
-  constructor(res: ServerResponse, browser = true) {
+  constructor(res: ServerResponse, browser = true, protocol: 'http' | 'internal' = 'http') {
     this.#res = res;
+    this.protocol = protocol;
     this.#feed = browser ? new BrowserFeed() : null;
   }
 
@@ -111,7 +112,7 @@ export async function serveHttpFlv(
       res.writeHead(200, FLV_HEADERS).end();
       return false;
     },
-    sink: (browser) => new HttpFlvSink(res, browser),
+    sink: (browser) => new HttpFlvSink(res, browser, opts.internal === true ? 'internal' : 'http'),
     accepted() {
       if (res.headersSent) return;
       // A viewer waiting for the first keyframe learns at once that the stream exists.

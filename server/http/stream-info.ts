@@ -12,6 +12,8 @@ export interface StreamSummary {
   viewers: { http: number; ws: number; rtmp: number; hls: number; total: number };
   /** push relays forwarding the stream to other servers (not viewers) */
   relays: number;
+  /** internal links: other workers or nodes of a cluster copying the stream from here (not viewers) */
+  internalLinks: number;
   bitrateIn: number;
   bitrateOut: number;
   uptime: number;
@@ -91,6 +93,7 @@ export function summarize(hub: Hub, s: LiveStream): StreamSummary {
           },
     viewers: hub.viewersByProtocol(s),
     relays: hub.relayCount(s),
+    internalLinks: hub.internalLinkCount(s),
     bitrateIn: rates.bitrateIn,
     bitrateOut: rates.bitrateOut,
     uptime: s.publisher !== null ? Math.round((Date.now() - s.publishedAt) / 100) / 10 : 0,

@@ -7,7 +7,7 @@ import { TypedEmitter } from '../typed-emitter.js';
 import { LiveStream, type LiveStreamOptions, type PublisherInfo, type StreamOwner } from './live-stream.js';
 import type { EndReason, Protocol, Sink, Subscriber } from './subscriber.js';
 
-type ViewerProtocol = Exclude<Protocol, 'record' | 'relay'>;
+type ViewerProtocol = Exclude<Protocol, 'record' | 'relay' | 'internal'>;
 
 export type DuplicatePublishPolicy = 'refuse' | 'takeover';
 
@@ -185,10 +185,12 @@ export class Hub {
     const out = { http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 };
     for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
-        // Recordings and push relays subscribe like viewers (and count toward max-viewers-per-stream) but are not ones.
-        if (sub.sink.protocol === 'record' || sub.sink.protocol === 'relay') continue;
+        // Recordings, push relays and internal links subscribe like viewers (and count toward
+        // max-viewers-per-stream) but are not ones.
+        const p = sub.sink.protocol;
+        if (p === 'record' || p === 'relay' || p === 'internal') continue;
         const n = sub.sink.viewers ?? 1;
-        out[sub.sink.protocol] += n;
+        out[p] += n;
         out.total += n;
       }
     }
@@ -200,6 +202,13 @@ export class Hub {
     let n = 0;
     for (const sub of stream.subscribers) if (sub.sink.protocol === 'relay') n++;
     for (const sub of stream.waiting) if (sub.sink.protocol === 'relay') n++;
+    return n;
+  }
+
+  /** Internal links: other workers or nodes copying this stream from here for their own viewers. */
+  internalLinkCount(stream: LiveStream): number {
+    let n = 0;
+    for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) for (const sub of set) if (sub.sink.protocol === 'internal') n++;
     return n;
   }
 

@@ -27,8 +27,20 @@ export interface PublisherInfo {
   id: string;
   address: string;
   protocol: 'rtmp' | 'rtmps' | 'rtmpt' | 'relay';
+  /** an internal pull: the stream is a copy of one that another worker or node of the cluster owns */
+  internal?: boolean;
   /** disconnect the publisher (API kick, takeover, shutdown) */
   kick(reason: string): void;
+  /**
+   * A copy holds no history of its own: a viewer who joins it behind live is fed from the source's
+   * (a cluster copy asks its owner). Starts feeding `viewer`; null when it cannot.
+   */
+  rewind?(viewer: Subscriber, rewindMs: number): RewindFeed | null;
+}
+
+/** A rewind viewer's feed, stopped when the viewer leaves. */
+export interface RewindFeed {
+  stop(): void;
 }
 
 export type StreamState = 'live' | 'idle';
@@ -69,15 +81,23 @@ export class LiveStream {
   /** viewers behind live, fed from the rewind window at their own pace */
   readonly rewinders = new Set<Subscriber>();
   readonly rewind: RewindBuffer | null;
-  #feeders = new Map<Subscriber, RewindFeeder>();
+  #feeders = new Map<Subscriber, RewindFeed>();
 
   /** The newest audio/video message: its timeline timestamp and when it arrived (wall clock, ms), for /api/time. */
   anchorTimestamp = 0;
   anchorReceivedAt = 0;
 
+  /**
+   * The last publisher was an internal pull (a cluster copy): the stream's bytes in came over an
+   * internal link, not from a publisher. Kept after it leaves, for the metrics of the ended stream.
+   */
+  fedByInternalLink = false;
+
   // counters read by the stats tick
   bytesIn = 0;
   bytesOut = 0;
+  /** bytes sent over internal links that have ended (not viewers: see totalBytesOut) */
+  internalBytesOut = 0;
   videoFrames = 0;
   droppedTags = 0;
   slowDisconnects = 0;
@@ -133,6 +153,7 @@ export class LiveStream {
       this.#graceTimer = null;
     }
     this.#publisher = publisher;
+    this.fedByInternalLink = publisher.internal === true;
     this.publishedAt = Date.now();
     this.state = 'live';
     // The new publisher's timestamps are rebased onto the existing timeline at its first frame.
@@ -215,6 +236,8 @@ export class LiveStream {
         return;
       }
       if (v.trackConfig !== undefined) {
+        // A plain sequence header describes the stream; without one, multitrack track 0 does.
+        if (v.defaultTrack !== undefined && this.videoConfig === null) this.video = v.defaultTrack;
         this.#cacheTrackConfig(v.trackConfig, new MediaTag(TagType.Video, ts, body, false, true));
         return;
       }
@@ -292,7 +315,8 @@ export class LiveStream {
 
   #fanOut(tag: MediaTag): void {
     for (const sub of this.subscribers) sub.deliver(tag);
-    if (this.rewind !== null) {
+    // A cluster copy keeps no rewind window: its rewind viewers are fed by the owner's.
+    if (this.rewind !== null && !this.fedByInternalLink) {
       const start = tag.keyframe || (!this.hasVideo && tag.type === TagType.Audio && !tag.config);
       this.rewind.add(
         tag,
@@ -311,7 +335,13 @@ export class LiveStream {
   /** A new viewer; with rewindMs it starts that far behind live when the rewind window allows. */
   subscribe(sink: Sink, rewindMs = 0): Subscriber {
     const sub = new Subscriber(sink, this.options.slow, this.writeBatch, (s, reason, detail) => this.#removed(s, reason, detail));
-    if (rewindMs > 0 && this.rewind !== null) {
+    const remote = rewindMs > 0 ? this.#publisher?.rewind?.(sub, rewindMs) : undefined;
+    if (remote !== undefined && remote !== null) {
+      this.rewinders.add(sub);
+      this.#feeders.set(sub, remote);
+      return sub;
+    }
+    if (rewindMs > 0 && this.rewind !== null && !this.fedByInternalLink) {
       const start = this.rewind.startAtOrBefore(this.rewind.newestTimestamp - rewindMs);
       if (start !== null) {
         this.rewinders.add(sub);
@@ -331,7 +361,8 @@ export class LiveStream {
       this.#feeders.get(sub)?.stop();
       this.#feeders.delete(sub);
     }
-    this.bytesOut += sub.bytesSent;
+    if (sub.sink.protocol === 'internal') this.internalBytesOut += sub.bytesSent;
+    else this.bytesOut += sub.bytesSent;
     this.droppedTags += sub.droppedTags;
     if (reason === 'slow') {
       this.slowDisconnects++;
@@ -375,11 +406,17 @@ export class LiveStream {
     return tags;
   }
 
-  /** Bytes sent to viewers, including those still connected. */
+  /** Bytes sent to viewers, including those still connected; internal links are counted apart. */
   get totalBytesOut(): number {
     let n = this.bytesOut;
-    for (const sub of this.subscribers) n += sub.bytesSent;
-    for (const sub of this.rewinders) n += sub.bytesSent;
+    for (const set of [this.subscribers, this.rewinders]) for (const sub of set) if (sub.sink.protocol !== 'internal') n += sub.bytesSent;
+    return n;
+  }
+
+  /** Bytes sent over internal links to other workers or nodes, including those still open. */
+  get totalInternalBytesOut(): number {
+    let n = this.internalBytesOut;
+    for (const set of [this.subscribers, this.rewinders]) for (const sub of set) if (sub.sink.protocol === 'internal') n += sub.bytesSent;
     return n;
   }
 }

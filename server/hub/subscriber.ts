@@ -6,8 +6,11 @@
 import { TagType, type MediaTag } from './media-tag.js';
 import type { Corkable, WriteBatch } from './write-batch.js';
 
-/** How a subscriber takes the stream: viewers by protocol, a recording, or a push relay to another server. */
-export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record' | 'relay';
+/**
+ * How a subscriber takes the stream: viewers by protocol, a recording, a push relay to another server,
+ * or an internal link (another worker or node of a cluster copying the stream for its own viewers).
+ */
+export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record' | 'relay' | 'internal';
 export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
 
 /** The protocol adapter a subscriber writes to. Implementations never copy the tag's buffers. */

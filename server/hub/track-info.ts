@@ -23,6 +23,8 @@ export interface VideoClass {
   config?: VideoInfo;
   /** a multitrack sequence start: cached per track for the join sequence */
   trackConfig?: string;
+  /** a multitrack sequence start of the default track: what it configures, for the API */
+  defaultTrack?: VideoInfo;
   /** what the codec is, from any packet (for codecs that never send a sequence header) */
   codecName?: string;
   /** the coded size, for codecs whose configuration record lacks it (VP9: from each keyframe) */
@@ -62,22 +64,12 @@ export function classifyVideo(body: Buffer): VideoClass {
   }
   const name = VIDEO_NAMES[h.codec] ?? h.fourcc ?? 'unknown';
   if (h.packetType === 'sequence-start') {
-    const record = body.subarray(h.dataOffset);
-    let config: VideoInfo;
-    try {
-      config =
-        h.codec === 'avc' ? parseAvcDecoderConfig(record)
-        : h.codec === 'hevc' ? parseHevcDecoderConfig(record)
-        : h.codec === 'av1' ? parseAv1CodecConfig(record)
-        : h.codec === 'vp9' ? parseVp9CodecConfig(record)
-        : unparsed(name);
-    } catch {
-      config = unparsed(name);
-    }
-    return { coded: false, keyframe: false, config };
+    return { coded: false, keyframe: false, config: videoRecord(h.codec, body.subarray(h.dataOffset), name) };
   }
   if (h.packetType === 'multitrack' && h.trackPacketType === 'sequence-start') {
-    return { coded: false, keyframe: false, trackConfig: `video:${h.trackId ?? 0}` };
+    const trackConfig = `video:${h.trackId ?? 0}`;
+    if (h.trackId !== DEFAULT_TRACK) return { coded: false, keyframe: false, trackConfig };
+    return { coded: false, keyframe: false, trackConfig, defaultTrack: videoRecord(h.codec, body.subarray(h.dataOffset), name) };
   }
   // Codecs without sequence headers (VP6, H.263) have no packet type; every frame is coded. A
   // multitrack message counts when it carries the default track (the one a single-track player
@@ -93,6 +85,19 @@ export function classifyVideo(body: Buffer): VideoClass {
     if (size !== null) return { coded, keyframe: true, codecName: name, frameSize: size };
   }
   return { coded, keyframe: h.keyframe, codecName: name };
+}
+
+/** A decoder configuration record, parsed as far as its codec allows; never throws. */
+function videoRecord(codec: string, record: Buffer, name: string): VideoInfo {
+  try {
+    return codec === 'avc' ? parseAvcDecoderConfig(record)
+      : codec === 'hevc' ? parseHevcDecoderConfig(record)
+      : codec === 'av1' ? parseAv1CodecConfig(record)
+      : codec === 'vp9' ? parseVp9CodecConfig(record)
+      : unparsed(name);
+  } catch {
+    return unparsed(name);
+  }
 }
 
 function vp9FrameSize(frame: Buffer): { width: number; height: number } | null {

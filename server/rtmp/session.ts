@@ -14,6 +14,7 @@ import {
   type Command,
 } from './commands.js';
 import { ServerHandshake } from './handshake.js';
+import { HeldMessages } from './held-messages.js';
 import { ingestMessage } from './ingest.js';
 import {
   acknowledgement, MessageType, parseUserControl, readU32Payload, splitAggregate, userControl, UserControlEvent,
@@ -29,8 +30,6 @@ export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transpor
 export type SessionRole = 'handshake' | 'connecting' | 'connected' | 'publishing' | 'playing' | 'closed';
 
 let nextSessionId = 1;
-/** media an encoder may pipeline behind `publish` while an access check (e.g. a webhook) runs */
-const HELD_BYTES_LIMIT = 4 * 1024 * 1024;
 
 export class RtmpSession {
   readonly id = `rtmp-${nextSessionId++}`;
@@ -63,8 +62,7 @@ export class RtmpSession {
   #subscriber: Subscriber | null = null;
   /** a publish or play waiting for the access check */
   #pending = false;
-  #held: RtmpMessage[] = [];
-  #heldBytes = 0;
+  #held = new HeldMessages();
 
   constructor(transport: Transport, opts: SessionOptions) {
     this.transport = transport;
@@ -187,7 +185,7 @@ export class RtmpSession {
     if (this.role !== 'publishing' || this.#stream === null) {
       // Media racing a pending access check is dropped; media from anyone else is a protocol error.
       if (this.#pending) {
-        this.#holdWhilePending(msg);
+        this.#held.hold(msg);
         return;
       }
       throw new ProtocolError('message', `media message (type ${msg.type}) before publish`);
@@ -291,18 +289,8 @@ export class RtmpSession {
   }
 
   /** Messages that arrived while a publish waited for its access check go to the stream in order. */
-  #holdWhilePending(msg: RtmpMessage): void {
-    this.#heldBytes += msg.payload.length;
-    if (this.#heldBytes > HELD_BYTES_LIMIT) {
-      throw new ProtocolError('limit', `more than ${HELD_BYTES_LIMIT} bytes of media sent before publish was accepted`);
-    }
-    this.#held.push(msg);
-  }
-
   #replayHeld(): void {
-    const held = this.#held;
-    this.#held = [];
-    this.#heldBytes = 0;
+    const held = this.#held.takeAll();
     if (this.role !== 'publishing') return;
     try {
       for (const msg of held) this.#onMessage(msg);

@@ -2,7 +2,8 @@
 // demand from vendor/hls.js) when asked with proto=hls, frames and currentTime advancing and the
 // player saying "hls"; and with proto=auto in a browser with neither Media Source Extensions
 // (window.MediaSource deleted before the page loads) nor native HLS (this Chromium answers "maybe"
-// for HLS, so canPlayType is hidden too) the page says clearly that it cannot play.
+// for HLS, so canPlayType is hidden too) the page says clearly that it cannot play; with only
+// MediaSource deleted, proto=auto plays through Chromium's own HLS.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser, type TestPage } from '../support/browser.js';
 import { publish, testSource, type Proc } from '../support/ffmpeg.js';
@@ -86,6 +87,38 @@ describe('the embed page chooses its protocol', () => {
     // hls.js came from the gateway on demand, and the gateway serves this page over HLS.
     expect(await tp.page.evaluate('typeof window.Hls')).toBe('function');
     expect(gw.hub.viewersByProtocol(gw.hub.get(name)!).hls).toBeGreaterThanOrEqual(1);
+    expect(tp.errors).toEqual([]);
+  });
+
+  it('plays through Chromium\'s own HLS with proto=auto when the browser has no MSE', async () => {
+    const name = 'live/embed-native';
+    procs.push(publish(gw.rtmpUrl(name)));
+    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
+    // A full live playlist first: on a playlist of one or two segments, right after the stream
+    // starts, Chromium's own HLS gives up (DEMUXER_ERROR_COULD_NOT_PARSE after its second playlist
+    // read; hls.js and WebKit play those). It starts with the first listed segment, which the
+    // gateway keeps serving after it leaves the playlist (RFC 8216 §6.2.2, unit-tested in segmenter).
+
+    const listed = () => gw.hls.muxer(name)?.segmenter?.segments.filter((x) => x.complete).length ?? 0;
+    await waitFor('a full playlist', async () => {
+      await (await fetch(gw.httpUrl(`/${name}/index.m3u8`))).text();
+      return listed() >= gw.hls.options.segmenter.maxSegments ? true : undefined;
+    }, WAIT_MS, 500);
+    const tp = await browser.open(gw.httpUrl(`/embed.html?stream=${name}`), { viewport: { width: 640, height: 360 }, initScript: NO_MSE });
+    pages.push(tp);
+    expect(await tp.page.evaluate('typeof window.MediaSource')).toBe('undefined');
+    const video = () => tp.page.evaluate('({ t: video.currentTime, w: video.videoWidth, src: video.currentSrc, err: video.error && video.error.message })') as
+      Promise<{ t: number; w: number; src: string; err: string | null }>;
+    const first = await waitFor('native HLS to play', async () => {
+      const v = await video();
+      return v.t > 0 && v.w > 0 ? v : undefined;
+    }, WAIT_MS).catch(async (err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(await video())}`); });
+    expect(first.src).toBe(gw.httpUrl(`/${name}/index.m3u8`));
+    await waitFor('currentTime to advance 2 s', async () => ((await video()).t > first.t + 2 ? true : undefined), WAIT_MS);
+    const s = (await stats(tp))!;
+    expect(s.proto).toBe('hls');
+    expect(s.message).toContain('LL-HLS, native');
+    expect((await video()).err).toBeNull();
     expect(tp.errors).toEqual([]);
   });
 

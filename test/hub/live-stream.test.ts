@@ -269,7 +269,7 @@ describe('LiveStream with Enhanced RTMP multitrack video', () => {
     stream.push(9, 40, inter(0, 3));
     expect(stream.ready).toBe(true);
     expect(stream.videoFrames).toBe(2);
-    expect(stream.video?.codec).toBe('H.264');
+    expect(stream.video).toMatchObject({ codec: 'H.264', width: 320, height: 240 }); // from track 0's record
     const sink = new FakeSink();
     stream.subscribe(sink);
     // vcfg here is the multitrack sequence start, from the per-track configs of the join sequence

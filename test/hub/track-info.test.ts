@@ -107,7 +107,10 @@ describe('classifyVideo, Enhanced RTMP multitrack', () => {
   });
 
   it('keeps a multitrack SequenceStart as a per-track config, and a multitrack Metadata packet as neither', () => {
-    expect(classifyVideo(hex('96', '00', fourcc('avc1'), '00', '01640028ff'))).toEqual({ coded: false, keyframe: false, trackConfig: 'video:0' });
+    expect(classifyVideo(Buffer.concat([hex('96', '00', fourcc('avc1'), '00'), AVC_SEQ_320X240.subarray(5)]))).toMatchObject({
+      coded: false, keyframe: false, trackConfig: 'video:0', defaultTrack: { codec: 'H.264', width: 320, height: 240 },
+    });
+    expect(classifyVideo(Buffer.concat([hex('96', '00', fourcc('avc1'), '01'), AVC_SEQ_320X240.subarray(5)]))).toEqual({ coded: false, keyframe: false, trackConfig: 'video:1' });
     expect(classifyVideo(hex('96', '04', fourcc('avc1'), '00', '02000a636f6c6f72496e666f'))).toEqual({ coded: false, keyframe: false });
   });
 });
