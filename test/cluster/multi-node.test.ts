@@ -50,7 +50,7 @@ describe('three nodes, one Redis, nginx in front', () => {
   beforeAll(async () => {
     const source = testSource(SOURCE);
     redis = await startRedis();
-    nodes = await Promise.all([0, 1, 2].map(() => startNode(clusterFlags(redis, SECRET, TTL_MS))));
+    nodes = await Promise.all([0, 1, 2].map(() => startNode([...clusterFlags(redis, SECRET, TTL_MS), '--rewind-seconds', '30'])));
     const started = await startClusterNginx(nodes);
     nginx = started.nginx;
     front = started;
@@ -103,6 +103,29 @@ describe('three nodes, one Redis, nginx in front', () => {
     expect(view.streams).toContainEqual({ name: 'live/main', owner: owner.url });
     expect(view.nodes.find((n) => n.url === owner.url)?.streams).toEqual(['live/main']);
     expect(view.localPulls.map((p) => p.from)).toEqual([`${owner.url}/live/main.flv`]);
+  });
+
+  it('a ?rewind= viewer on a node that only copies the stream is fed from the owner\'s window', async () => {
+    const node = others[0]!;
+    // The copy keeps no window of its own; it reports the owner's, which the page's rewind bar reads.
+    const here = await waitFor('a rewind window on the copy\'s node', async () => {
+      const d = await node.api<{ rewindSeconds: number; publisher: { protocol: string } | null }>('/api/streams/live/main');
+      return d.rewindSeconds >= 8 ? d : undefined;
+    }, 60_000, 250);
+    expect(here.publisher?.protocol).toBe('relay');
+    const live = (await owner.api<{ stream: { timestamp: number } }>('/api/time?stream=live/main')).stream.timestamp;
+    const at = Date.now();
+    const v = httpViewer(`${node.url}/live/main.flv?rewind=6`);
+    try {
+      await waitFor('rewound video', () => v.flv.videoFrames().length >= 10, 30_000);
+      expect(v.flv.problems()).toEqual([]);
+      // On the owner's timeline, 6 s behind live (keyframes 1 s apart); live moves at most as fast as the clock.
+      const first = v.flv.firstVideoFrame()!.timestamp;
+      expect(first).toBeGreaterThanOrEqual(live - 6_000 - 1_500);
+      expect(first).toBeLessThanOrEqual(live + (Date.now() - at) - 6_000 + 1_500);
+    } finally {
+      v.close();
+    }
   });
 
   it('an internal link with a wrong secret is refused', async () => {
