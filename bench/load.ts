@@ -2,7 +2,8 @@
 // The orchestrator asks for byte snapshots ("marks") at the start and end of the measurement window and
 // then for the per-viewer deltas between two marks.
 //
-// Usage (normally via fork): load.ts --host H --port P --path /APP/KEY.flv --protocol http|ws
+// Usage (normally via fork): load.ts --host H --port P[,P2,...] --path /APP/KEY.flv --protocol http|ws
+// (several ports: the multi-node bench; viewer i goes to port i mod their number)
 import { parseArgs } from 'node:util';
 import { exitWithParent, nowMs, send, sleep, type LoadCmd, type LoadMsg, type Protocol } from './common.js';
 import { Viewer } from './viewer.js';
@@ -16,7 +17,8 @@ const { values: opt } = parseArgs({
   },
 });
 
-const target = { host: opt.host!, port: Number(opt.port), path: opt.path!, protocol: opt.protocol as Protocol };
+const ports = opt.port!.split(',').map(Number);
+const targetFor = (i: number) => ({ host: opt.host!, port: ports[i % ports.length]!, path: opt.path!, protocol: opt.protocol as Protocol });
 const viewers: Viewer[] = [];
 const marks = new Map<string, Float64Array>();
 const errors = new Map<string, number>();
@@ -45,7 +47,7 @@ async function ramp(n: number, batch: number, pauseMs: number): Promise<void> {
     for (let j = 0; j < size; j++) {
       waits.push(
         new Promise<void>((resolve) => {
-          const v = new Viewer(target, {
+          const v = new Viewer(targetFor(viewers.length), {
             onOpen: () => {
               opened++;
               resolve();

@@ -9,7 +9,8 @@
 //   arrives before its record (records travel publisher → orchestrator → here) waits for it.
 // - TTFF probes join one at a time during the window and measure request → first coded video frame.
 //
-// Usage (normally via fork): probe.ts --host H --port P --path /APP/KEY.flv --protocol http|ws --loop-ms L
+// Usage (normally via fork): probe.ts --host H --port P[,P2,...] --path /APP/KEY.flv --protocol http|ws --loop-ms L
+// (several ports: the multi-node bench; probes take them in turn)
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { FlvDemuxer } from '../server/media/flv.js';
@@ -27,7 +28,9 @@ const { values: opt } = parseArgs({
   },
 });
 
-const target = { host: opt.host!, port: Number(opt.port), path: opt.path!, protocol: opt.protocol as Protocol };
+const ports = opt.port!.split(',').map(Number);
+let opened = 0;
+const nextTarget = () => ({ host: opt.host!, port: ports[opened++ % ports.length]!, path: opt.path!, protocol: opt.protocol as Protocol });
 const loopMs = Number(opt['loop-ms']);
 const PENDING_MS = 3_000;
 
@@ -116,7 +119,7 @@ function demuxInto(onTag: (tag: { type: number; payload: Buffer }, recv: number)
 function openLatencyProbe(): Promise<void> {
   return new Promise((resolve) => {
     const joined = nowMs();
-    const viewer = new Viewer(target, {
+    const viewer = new Viewer(nextTarget(), {
       privateBuffer: true,
       onPayload: demuxInto((tag, recv) => {
         if (isVideoFrame(tag)) onFrame(payloadId(tag.payload), recv, joined);
@@ -151,7 +154,7 @@ function openTtffProbe(): Promise<void> {
       }, 200);
       resolve();
     };
-    const viewer = new Viewer(target, {
+    const viewer = new Viewer(nextTarget(), {
       privateBuffer: true,
       onPayload: demuxInto((tag, recv) => {
         if (isVideoFrame(tag)) finish(recv - start);

@@ -48,6 +48,20 @@ export interface RunResult {
   /** CPU used during the window by processes that are not part of the bench, % of one core */
   foreignCpuPct: number;
   errors: string[];
+  /** the multi-node mode (--nodes N): each node's share */
+  nodes?: NodeResult[];
+}
+
+export interface NodeResult {
+  /** 1: the node with the publish; the others pull it from node 1 */
+  node: number;
+  owner: boolean;
+  viewers: number;
+  cpuS: number;
+  cpuPct: number;
+  /** what its bulk viewers received, Mbit/s */
+  deliveredMbps: number;
+  cpuPerGB: number;
 }
 
 const f = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
@@ -62,6 +76,21 @@ export function runLine(r: RunResult): string {
     `RSS ${f(r.rssBaseMB, 0)}→${f(r.rssSteadyMB, 0)} MB (peak ${f(r.rssPeakMB, 0)}, ${f(r.rssPer100MB, 2)} MB/100 viewers), ` +
     `load CPU ${f(r.loadCpuPct, 0)}%, other processes ${f(r.foreignCpuPct, 0)}%`
   );
+}
+
+export function nodeLine(n: NodeResult): string {
+  return `node ${n.node} (${n.owner ? 'owner' : 'pulls from node 1'}): ${n.viewers} viewers, ${f(n.deliveredMbps, 0)} Mbit/s, CPU ${f(n.cpuPct, 0)}% = ${f(n.cpuPerGB, 2)} s/GB`;
+}
+
+/** One row per node and run: CPU per delivered GB on the owner against the pulling nodes (the internal link's cost). */
+export function nodesTable(results: RunResult[]): string {
+  const lines = ['| proto | viewers | node | role | viewers on it | Mbit/s delivered | CPU % | CPU s/GB |', '|---|---:|---:|---|---:|---:|---:|---:|'];
+  for (const r of results) {
+    for (const n of r.nodes ?? []) {
+      lines.push(`| ${r.protocol} | ${r.viewers} | ${n.node} | ${n.owner ? 'owner (publish)' : 'pulls from node 1'} | ${n.viewers} | ${f(n.deliveredMbps, 0)} | ${f(n.cpuPct, 0)} | ${f(n.cpuPerGB, 2)} |`);
+    }
+  }
+  return lines.join('\n');
 }
 
 export function resultsTable(results: RunResult[]): string {

@@ -21,9 +21,9 @@ import { ensureSource, SOURCE, sourceArgs } from './media.js';
 import { foreignCpuPct, readCpu, readMem, readSystemBusy, readTreeCpu, RssSampler } from './procstat.js';
 import { formatProfile, summarizeProfile, type ProfileSummary } from './profile-summary.js';
 import {
-  comparisonTable, machineDescription, resultsTable, runLine, targetsTable, writeResults, RESULTS_FILE, type RunResult,
+  comparisonTable, machineDescription, nodeLine, nodesTable, resultsTable, runLine, targetsTable, writeResults, RESULTS_FILE, type RunResult,
 } from './report.js';
-import { forkBench, installCleanup, killAll, setNiceness, startServer, stopChild, type RunningServer } from './servers.js';
+import { forkBench, installCleanup, killAll, setNiceness, startRedis, startServer, stopChild, type RunningServer } from './servers.js';
 
 const HELP = `npm run bench -- [options]
 
@@ -32,6 +32,9 @@ const HELP = `npm run bench -- [options]
   --servers LIST     gateway,nms (default both)
   --workers N        run the gateway with --workers N (CPU adds up the primary and its workers; RSS
                      columns are the primary's only); default 1
+  --nodes N          multi-node mode (gateway only): redis-server and N gateway processes in cluster
+                     mode (--cluster-redis), the publisher on node 1, viewers and probes spread over
+                     the nodes in turn; adds CPU s/GB per node (owner vs pulling nodes); default 1
   --seconds N        measurement window per run (default 15)
   --repeat N         runs per server and configuration, interleaved (default 1)
   --probes N         latency probe viewers, on top of the bulk viewers (default 4)
@@ -47,7 +50,8 @@ const HELP = `npm run bench -- [options]
   --smoke            20 viewers, 5 s, both protocols and servers; exit 0 iff both servers delivered data
   --cpu-prof         run the gateway under node --cpu-prof and summarise the hottest functions
   --write            put the tables, machine and command into bench/RESULTS.md (the generated block
-                     "results", or "profile-PROTOCOLS-VIEWERS" with --cpu-prof, "smoke" with --smoke)
+                     "results", or "profile-PROTOCOLS-VIEWERS" with --cpu-prof, "smoke" with --smoke;
+                     "-workersN" / "-nodesN" appended with --workers / --nodes)
   --report FILE      print (and with --write, put into RESULTS.md) the tables of a saved run
                      (bench/.cache/results/*.json) without running anything
   --help`;
@@ -69,6 +73,7 @@ const { values: cli } = parseArgs({
     'max-foreign': { type: 'string' },
     nice: { type: 'string' },
     workers: { type: 'string' },
+    nodes: { type: 'string' },
     report: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     'cpu-prof': { type: 'boolean', default: false },
@@ -117,7 +122,9 @@ const plan = {
   nice: cli.nice === undefined ? 0 : Number(cli.nice),
   cpuProf: cli['cpu-prof'],
   workers: int(cli.workers, 1, 'workers', 1),
+  nodes: int(cli.nodes, 1, 'nodes', 1),
 };
+if (plan.nodes > 1 && plan.servers.includes('nms')) usage('--nodes is a gateway mode: add --servers gateway');
 const STREAM_PATH = '/live/bench.flv';
 
 // -- child messaging helpers ------------------------------------------------------
@@ -163,16 +170,27 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
   const label = `${ctx.server}-${ctx.protocol}-${ctx.viewers}-r${ctx.rep}`;
   const profDir = plan.cpuProf && ctx.server === 'gateway' ? path.join(CACHE_DIR, 'profiles', label) : undefined;
   if (profDir !== undefined) mkdirSync(profDir, { recursive: true });
-  const srv = await startServer(ctx.server, {
-    label,
-    ...(profDir !== undefined ? { cpuProfDir: profDir } : {}),
-    ...(ctx.server === 'gateway' ? { workers: plan.workers } : {}),
-  });
+  // Multi-node mode: a Redis and N gateway nodes; node 1 takes the publish, the others pull from it.
+  const nodeCount = ctx.server === 'gateway' ? plan.nodes : 1;
+  const redis = nodeCount > 1 ? await startRedis(`${label}-redis`) : null;
+  const srvs: RunningServer[] = [];
   const children: ChildProcess[] = [];
-  const rss = new RssSampler(srv.pid, 250, nowMs);
   let serverDied: string | null = null;
-  srv.child.once('exit', (code, sig) => (serverDied = `${ctx.server} exited (${code ?? sig}) during the run, see ${path.relative(ROOT, srv.log)}`));
+  let rss: RssSampler | null = null;
   try {
+    for (let i = 0; i < nodeCount; i++) {
+      const s = await startServer(ctx.server, {
+        label: nodeCount > 1 ? `${label}-node${i + 1}` : label,
+        ...(profDir !== undefined && i === 0 ? { cpuProfDir: profDir } : {}),
+        ...(ctx.server === 'gateway' ? { workers: plan.workers } : {}),
+        ...(redis !== null ? { cluster: { redisUrl: redis.url, secret: 'bench-cluster-secret' } } : {}),
+      });
+      srvs.push(s);
+      s.child.once('exit', (code, sig) => (serverDied = `${ctx.server} exited (${code ?? sig}) during the run, see ${path.relative(ROOT, s.log)}`));
+    }
+    const srv = srvs[0]!;
+    rss = new RssSampler(srv.pid, 250, nowMs);
+    const nodesCpu = (): number[] => srvs.map((s) => serverCpu(s));
     // publisher
     const sent: SentTag[] = [];
     let probe: ChildProcess | null = null;
@@ -194,7 +212,7 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     const baseline = median(rss.samples.slice(-4).map((s) => s.rss)) || (readMem(srv.pid)?.rss ?? NaN);
 
     // load and probes
-    const args = ['--port', String(srv.httpPort), '--path', STREAM_PATH, '--protocol', ctx.protocol];
+    const args = ['--port', srvs.map((s) => s.httpPort).join(','), '--path', STREAM_PATH, '--protocol', ctx.protocol];
     const load = forkBench('load.ts', args, `${label}-load`);
     const probeProc = forkBench('probe.ts', [...args, '--loop-ms', String(published.loopMs)], `${label}-probe`);
     // TTFF probes in a process of their own: a joining viewer's GOP burst must not delay the latency probes' reads.
@@ -224,7 +242,8 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     // measurement window
     const sys0 = readSystemBusy();
     const self0 = process.cpuUsage();
-    const cpu0 = serverCpu(srv);
+    const perNode0 = nodesCpu();
+    const cpu0 = perNode0.reduce((a, b) => a + b, 0);
     const loadCpu0 = cpuOf(load);
     const probeCpu0 = cpuOf(probeProc) + cpuOf(ttffProc);
     const pubCpu0 = cpuOf(publisher);
@@ -233,7 +252,8 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     const m0 = await nextMessage<LoadMsg>(load, (m) => m.k === 'mark' && m.id === 'start', 10_000, 'load mark');
     if (plan.ttff > 0) ttffProc.send({ k: 'ttff', count: plan.ttff, intervalMs: Math.floor((plan.seconds * 1000) / (plan.ttff + 1)) });
     await sleep(plan.seconds * 1000);
-    const cpu1 = serverCpu(srv);
+    const perNode1 = nodesCpu();
+    const cpu1 = perNode1.reduce((a, b) => a + b, 0);
     const loadCpu1 = cpuOf(load);
     const probeCpu1 = cpuOf(probeProc) + cpuOf(ttffProc);
     const pubCpu1 = cpuOf(publisher);
@@ -278,6 +298,7 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     const cpuS = cpu1 - cpu0;
     const ours = cpuS + (loadCpu1 - loadCpu0) + (probeCpu1 - probeCpu0) + (pubCpu1 - pubCpu0) + (self1.user + self1.system) / 1e6;
     const steady = median(rss.between(m0.t, m1.t));
+    const nodeBytes = srvs.map((_, k) => perViewer.reduce((a, d, i) => a + (i % srvs.length === k ? d : 0), 0));
     const MB = 1e6;
     const result: RunResult = {
       server: ctx.server,
@@ -314,13 +335,24 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
       foreignCpuPct: (100 * (sys1 - sys0 - ours)) / windowS,
       probeLagP99: pr.loopLagP99,
       errors: [...ramped.errors, ...loadReport.errors.filter((e) => !ramped.errors.includes(e)), ...pr.errors],
+      ...(srvs.length > 1
+        ? {
+            nodes: srvs.map((_, k) => {
+              const s = perNode1[k]! - perNode0[k]!;
+              return {
+                node: k + 1, owner: k === 0, viewers: perViewer.filter((_, i) => i % srvs.length === k).length,
+                cpuS: s, cpuPct: (100 * s) / windowS, deliveredMbps: (nodeBytes[k]! * 8) / windowS / 1e6, cpuPerGB: nodeBytes[k]! > 0 ? s / (nodeBytes[k]! / 1e9) : NaN,
+              };
+            }),
+          }
+        : {}),
     };
     if (pr.unmatched > 0) result.errors.push(`${pr.unmatched} probe frames could not be matched to a send record`);
 
     // teardown: viewers first, then the publisher, then the server (SIGTERM, so --cpu-prof is written)
     for (const c of [probeProc, ttffProc, load, publisher]) if (c.connected) c.send({ k: 'stop' }, () => {});
     await Promise.all([probeProc, ttffProc, load, publisher].map((c) => stopChild(c, 3_000, 'SIGTERM')));
-    await stopChild(srv.child, 10_000, 'SIGTERM');
+    await Promise.all(srvs.map((s) => stopChild(s.child, 10_000, 'SIGTERM')));
     let profile: ProfileSummary | null = null;
     if (profDir !== undefined) {
       const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
@@ -329,9 +361,10 @@ async function runOne(ctx: RunContext): Promise<RunOutput> {
     }
     return { result, profile };
   } finally {
-    rss.stop();
+    rss?.stop();
     await Promise.all(children.map((c) => stopChild(c, 2_000, 'SIGKILL')));
-    await stopChild(srv.child, 5_000);
+    await Promise.all(srvs.map((s) => stopChild(s.child, 5_000)));
+    if (redis !== null) await stopChild(redis.child, 2_000);
   }
 }
 
@@ -369,7 +402,9 @@ function renderTables(s: Saved): string {
 }
 
 function blockName(p: Plan): string {
-  return p.cpuProf ? `profile-${p.protocols.join('-')}-${p.viewers.join('-')}` : p.smoke ? 'smoke' : 'results';
+  const base = p.cpuProf ? `profile-${p.protocols.join('-')}-${p.viewers.join('-')}` : p.smoke ? 'smoke' : 'results';
+  // Worker and multi-node runs get blocks of their own: the 1-worker block stays next to them.
+  return `${base}${(p.workers ?? 1) > 1 ? `-workers${p.workers}` : ''}${(p.nodes ?? 1) > 1 ? `-nodes${p.nodes}` : ''}`;
 }
 
 /** The RESULTS.md block of one invocation: command, machine, source, plan and the tables. */
@@ -385,7 +420,7 @@ function renderBlock(s: Saved): string {
     '',
     `Source: ${SOURCE.width}x${SOURCE.height} ${SOURCE.fps} fps H.264 High (x264 veryfast, ${SOURCE.videoKbps} kbit/s, GOP ${SOURCE.gopFrames} frames = ${SOURCE.gopFrames / SOURCE.fps} s, no B-frames) + AAC-LC ${SOURCE.audioKbps} kbit/s stereo 44.1 kHz, ${SOURCE.seconds} s looped; made once with \`ffmpeg ${sourceArgs().join(' ')} OUT.flv\`.`,
     '',
-    `Plan: viewers ${p.viewers.join(', ')}; protocols ${p.protocols.join(', ')}; ${p.seconds} s window after a ${p.settle} s settle; ${p.probes} latency probes on top of the bulk viewers; ${p.ttff} TTFF probes per run; repeat ${p.repeat}, interleaved ${p.servers.join(' → ')}.`,
+    `Plan: viewers ${p.viewers.join(', ')};${(p.workers ?? 1) > 1 ? ` --workers ${p.workers};` : ''}${(p.nodes ?? 1) > 1 ? ` --nodes ${p.nodes};` : ''} protocols ${p.protocols.join(', ')}; ${p.seconds} s window after a ${p.settle} s settle; ${p.probes} latency probes on top of the bulk viewers; ${p.ttff} TTFF probes per run; repeat ${p.repeat}, interleaved ${p.servers.join(' → ')}.`,
     '',
     '### Per run',
     '',
@@ -398,6 +433,7 @@ function renderBlock(s: Saved): string {
     '### Targets (gateway)',
     '',
     targetsTable(s.results),
+    ...(s.results.some((r) => r.nodes !== undefined) ? ['', `### Per node (${p.nodes} nodes${p.workers > 1 ? ` of ${p.workers} workers` : ''}, one Redis; node 1 holds the publish, the others pull it from node 1)`, '', nodesTable(s.results)] : []),
     ...(s.broken.length > 0 ? ['', '### Runs that failed', '', ...s.broken.map((b) => `- ${b}`)] : []),
     ...s.profiles.flatMap((x) => ['', `### CPU profile: ${x.label}`, '', formatProfile(x.summary)]),
   ].join('\n');
@@ -458,6 +494,7 @@ async function main(): Promise<number> {
             out = out!;
             results.push(out.result);
             console.log(`${runLine(out.result)}  [${((Date.now() - t0) / 1000).toFixed(0)} s]`);
+            for (const n of out.result.nodes ?? []) console.log(`    ${nodeLine(n)}`);
             for (const e of out.result.errors) console.log(`    note: ${e}`);
             if (out.profile !== null) profiles.push({ label: `${server} ${protocol} ${viewers} viewers`, summary: out.profile });
           } catch (err) {

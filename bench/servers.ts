@@ -124,6 +124,8 @@ export interface ServerOptions {
   cpuProfDir?: string;
   /** gateway: --workers N (1: a single process, as before) */
   workers?: number;
+  /** gateway: a node of a cluster sharing this Redis (the multi-node bench) */
+  cluster?: { redisUrl: string; secret: string };
   label: string;
 }
 
@@ -147,6 +149,9 @@ export async function startGateway(opts: ServerOptions): Promise<RunningServer> 
     ...nodeArgs, '--import', 'tsx', 'server/main.ts',
     '--rtmp-port', String(rtmpPort), '--http-port', String(httpPort), '--host', '127.0.0.1', '--log-level', 'warn',
     ...(opts.workers !== undefined && opts.workers > 1 ? ['--workers', String(opts.workers)] : []),
+    ...(opts.cluster !== undefined
+      ? ['--cluster-redis', opts.cluster.redisUrl, '--cluster-secret', opts.cluster.secret, '--cluster-advertise', `http://127.0.0.1:${httpPort}`]
+      : []),
   ];
   const log = logFile(opts.label);
   const child = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', log.fd, log.fd] }));
@@ -155,7 +160,8 @@ export async function startGateway(opts: ServerOptions): Promise<RunningServer> 
     kind: 'gateway', child, pid: child.pid!, rtmpPort, httpPort,
     command: `node ${args.join(' ')}`, log: log.file,
   };
-  await waitListening([rtmpPort, httpPort], child, 30_000, 'gateway');
+  // Workers start (and compile through tsx) in parallel: on a busy machine that takes a while.
+  await waitListening([rtmpPort, httpPort], child, 90_000, 'gateway');
   return server;
 }
 
@@ -198,6 +204,17 @@ export async function startNms(opts: ServerOptions): Promise<RunningServer> {
   };
   await waitListening([rtmpPort, httpPort], child, 30_000, 'node-media-server');
   return server;
+}
+
+/** redis-server on a free loopback port, nothing saved to disk (the multi-node bench's registry). */
+export async function startRedis(label: string): Promise<{ child: ChildProcess; url: string; command: string }> {
+  const port = await freePort();
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+  const log = logFile(label);
+  const child = track(spawn('redis-server', args, { cwd: ROOT, stdio: ['ignore', log.fd, log.fd] }));
+  closeSync(log.fd);
+  await waitListening([port], child, 10_000, 'redis-server');
+  return { child, url: `redis://127.0.0.1:${port}`, command: `redis-server ${args.join(' ')}` };
 }
 
 export function startServer(kind: ServerKind, opts: ServerOptions): Promise<RunningServer> {

@@ -276,7 +276,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   }
   if (!/^(auto|[1-9]\d{0,2})$/.test(result.workers)) throw new ConfigError(`workers must be a number from 1 or auto, got ${JSON.stringify(result.workers)}`);
   if (result['cluster-redis'] !== '' && !/^rediss?:\/\/\S+$/.test(result['cluster-redis'])) throw new ConfigError('cluster-redis must be a redis:// URL');
-  if (result['cluster-redis'] !== '' && result.workers !== '1') throw new ConfigError('workers and cluster-redis together are not supported yet: run one process per node, or several nodes on one machine');
+  if (result['cluster-redis'] !== '' && result.workers !== '1' && result['cluster-advertise'] === '' && result['http-port'] === 0) {
+    throw new ConfigError('workers with cluster-redis and a random http-port need --cluster-advertise');
+  }
   if (result['cluster-redis'] !== '' && result['cluster-secret'] === '') throw new ConfigError('cluster-redis needs --cluster-secret');
   if (result['cluster-advertise'] !== '' && !/^https?:\/\/[^\s/]+\/?$/.test(result['cluster-advertise'])) throw new ConfigError('cluster-advertise must be http://HOST:PORT');
   if (result['slow-hard-bytes'] < result['slow-soft-bytes']) {

@@ -184,7 +184,7 @@ function buildGateway(partial: Partial<Config>, log: Logger, ownServer: boolean)
         }
       : {}),
   };
-  const rtmpt = options.rtmpt === null ? null : startRtmpt(rtmp, options.rtmpt, log);
+  const rtmpt = options.rtmpt === null ? null : startRtmpt(rtmp, { ...options.rtmpt, idPrefix: cluster?.rtmptIdPrefix ?? '' }, log);
   const ws = new WsFlvServer(routeOptions);
   const hls = new HlsService(hub, log, options.hls, onEnded);
   let ports: RtmpPorts | null = null;

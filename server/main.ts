@@ -39,7 +39,14 @@ async function main(): Promise<void> {
   const workers = config.workers === 'auto' ? os.availableParallelism() : Number(config.workers);
   if (workers > 1 && cluster.isPrimary) {
     // The primary only forks, restarts and coordinates the workers; they serve.
-    const primary = runPrimary({ workers, secret: config['cluster-secret'], ttlMs: config['cluster-ttl-ms'], log });
+    const redis = config['cluster-redis'] === '' ? {} : {
+      redis: {
+        url: config['cluster-redis'],
+        advertise: config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${config['http-port']}`,
+        ttlMs: config['cluster-ttl-ms'],
+      },
+    };
+    const primary = runPrimary({ workers, secret: config['cluster-secret'], ttlMs: config['cluster-ttl-ms'], log, ...redis });
     const stopAll = (): void => void primary.stop().then(() => process.exit(0));
     process.once('SIGINT', stopAll);
     process.once('SIGTERM', stopAll);

@@ -5,10 +5,12 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { parsePlayPath } from '../delivery/play-request.js';
 import { serveHttpFlv } from '../http/flv-route.js';
+import { rewindSpanMs } from '../http/stream-info.js';
+import { RtmptTunnel } from '../rtmpt/tunnel.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { InternalPull } from './internal-pull.js';
-import { checkInternal } from './link-auth.js';
+import { checkInternal, CLUSTER_REWIND_HEADER } from './link-auth.js';
 import type { ClusterView, StreamLocation, StreamRegistry } from './registry.js';
 
 export interface ClusterNodeOptions {
@@ -111,11 +113,19 @@ export class ClusterNode {
         res.writeHead(403, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Forbidden: wrong cluster secret\n');
         return;
       }
+      // Another worker sends on a request for an RTMPT session this one holds (cluster/rtmpt-forward.ts).
+      if (req.method === 'POST' && RtmptTunnel.parsePath((req.url ?? '/').split('?')[0]!) !== null) {
+        app(req, res);
+        return;
+      }
       const play = req.method === 'GET' ? parsePlayPath(req.url ?? '/') : null;
       if (play === null) {
         res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not an internal stream path\n');
         return;
       }
+      // A copy has no window of its own: it tells its viewers (and the page's rewind bar) the owner's.
+      const held = this.#o.hub.get(play.name);
+      if (held !== undefined) res.setHeader(CLUSTER_REWIND_HEADER, String(rewindSpanMs(held)));
       // The public checks ran on the node the viewer reached; the secret stands for them here.
       this.#routingInternal = true;
       try {

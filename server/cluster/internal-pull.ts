@@ -11,7 +11,7 @@ import { FlvDemuxer } from '../media/flv.js';
 import { ingestMessage } from '../rtmp/ingest.js';
 import { CLUSTER_PULL_PREFIX } from './internal-copy.js';
 import { RemoteRewind } from './remote-rewind.js';
-import { CLUSTER_PEER_HEADER, CLUSTER_SECRET_HEADER } from './link-auth.js';
+import { CLUSTER_PEER_HEADER, CLUSTER_REWIND_HEADER, CLUSTER_SECRET_HEADER } from './link-auth.js';
 
 export interface InternalPullOptions {
   hub: Hub;
@@ -43,6 +43,7 @@ export class InternalPull {
   #emptySince = 0;
   #lastData = 0;
   #connections = 0;
+  #ownerRewind: { ms: number; at: number } | null = null;
   bytesIn = 0;
 
   constructor(
@@ -63,6 +64,12 @@ export class InternalPull {
       // This copy starts at the pull: a viewer behind live gets a link of its own to the owner's window.
       rewind(viewer, rewindMs) {
         return new RemoteRewind(viewer, rewindMs, { url: pull.url, secret: opts.secret, peer: opts.peer, timeoutMs: opts.timeoutMs });
+      },
+      // The owner's window when the link opened, grown since at real time up to the configured length.
+      rewindSpanMs() {
+        const ownerMs = pull.#ownerRewind;
+        if (ownerMs === null) return 0;
+        return Math.min(opts.hub.options.rewind?.windowMs ?? 0, ownerMs.ms + (Date.now() - ownerMs.at));
       },
     };
   }
@@ -113,6 +120,8 @@ export class InternalPull {
         lost(`owner answered ${res.statusCode}`);
         return;
       }
+      const rewindMs = Number(res.headers[CLUSTER_REWIND_HEADER]);
+      this.#ownerRewind = Number.isFinite(rewindMs) && rewindMs > 0 ? { ms: rewindMs, at: Date.now() } : null;
       // A new upstream (reconnect, or a new owner) starts its own timeline: rebase it onto ours.
       if (this.#connections++ > 0 && this.#stream !== null) this.#stream.attach(this.publisher);
       const writeBatch = this.opts.hub.writeBatch;

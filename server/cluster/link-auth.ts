@@ -8,6 +8,8 @@ import type { IncomingMessage } from 'node:http';
 export const CLUSTER_SECRET_HEADER = 'x-gateway-cluster-secret';
 /** which node or worker is pulling, shown in /api/cluster on the owner */
 export const CLUSTER_PEER_HEADER = 'x-gateway-cluster-peer';
+/** the owner's answer: how far back its rewind window reaches (ms) when the link opens */
+export const CLUSTER_REWIND_HEADER = 'x-gateway-rewind-ms';
 
 export function generateClusterSecret(): string {
   return randomBytes(24).toString('base64url');

@@ -8,8 +8,9 @@ import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from '../log.js';
 import { generateClusterSecret } from './link-auth.js';
+import { joinRedis, type NodeMember, type PrimaryRedisOptions } from './primary-redis.js';
 import { mergeStreams, type LocalStreamView } from './stream-merge.js';
-import type { ClusterView } from './registry.js';
+import type { ClusterNodeView, ClusterView } from './registry.js';
 import { WORKER_ENV, type ToPrimary, type ToWorker } from './worker-registry.js';
 
 interface Owner {
@@ -35,6 +36,8 @@ export interface PrimaryOptions {
   /** an owner whose worker stops refreshing is forgotten after this */
   ttlMs: number;
   log: Logger;
+  /** with --cluster-redis: this node joins the cluster through the primary (see primary-redis.ts) */
+  redis?: PrimaryRedisOptions;
 }
 
 export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
@@ -47,7 +50,35 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
   let nextCollect = 1;
   const collecting = new Map<number, { want: number; got: unknown[]; done: (v: unknown[]) => void }>();
 
-  const table = (): ToWorker => ({ gw: 'table', owners: [...owners].map(([n, w]) => [n, w.url]) });
+  /** names Redis gave to another node; the owning worker hears it at its next refresh */
+  const lostToRedis = new Set<string>();
+  const member: NodeMember | null = o.redis === undefined ? null : joinRedis(o.redis, {
+    held: () => {
+      const pulls = new Set<string>();
+      for (const st of states.values()) for (const p of st.pulls) if (!owners.has(p)) pulls.add(p);
+      return { owned: [...owners.keys()], pulls: [...pulls] };
+    },
+    lost: (name) => {
+      if (!owners.delete(name)) return;
+      lostToRedis.add(name);
+      broadcast();
+    },
+    changed: () => broadcast(),
+    kick: (name) => {
+      const target = cluster.workers?.[owners.get(name)?.worker ?? -1];
+      if (target?.isConnected()) target.send({ gw: 'kick', id: 0, name } satisfies ToWorker);
+    },
+  }, log);
+
+  const table = (): ToWorker => ({
+    gw: 'table',
+    owners: [...owners].map(([n, w]) => [n, w.url]),
+    workers: [...states].flatMap(([id, s]) => (s.url === null ? [] : [[id, s.url] as [number, string]])),
+    ...(member !== null ? { remote: member.remote().filter(([n]) => !owners.has(n)), health: member.health } : {}),
+  });
+  const release = (name: string): void => {
+    if (member !== null && !owners.has(name)) void member.release(name);
+  };
   const broadcast = (): void => {
     const msg = table();
     for (const w of Object.values(cluster.workers ?? {})) if (w?.isConnected()) w.send(msg);
@@ -84,20 +115,38 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     const state = states.get(w.id);
     switch (m.gw) {
       case 'hello':
-        if (w.isConnected()) w.send(table());
+        if (state !== undefined && typeof m.url === 'string') {
+          state.url = m.url;
+          broadcast();
+        } else if (w.isConnected()) w.send(table());
         return;
       case 'claim': {
         const cur = owners.get(m.name);
         if (cur !== undefined && cur.url !== m.url && !m.takeover) return reply(w, m.id, { ok: false, owner: `worker ${cur.worker}` });
-        owners.set(m.name, { url: m.url, worker: w.id, at: Date.now() });
-        broadcast();
-        return reply(w, m.id, { ok: true });
+        // Reserved here first: another worker's claim meanwhile finds it taken.
+        const mine = { url: m.url, worker: w.id, at: Date.now() };
+        owners.set(m.name, mine);
+        lostToRedis.delete(m.name);
+        if (member === null) {
+          broadcast();
+          return reply(w, m.id, { ok: true });
+        }
+        void member.claim(m.name, m.takeover).then((r) => {
+          if (!r.ok && owners.get(m.name) === mine) owners.delete(m.name);
+          broadcast();
+          reply(w, m.id, r);
+        });
+        return;
       }
       case 'refresh': {
         const lost: string[] = [];
         let changed = false;
         for (const name of m.owned) {
           const cur = owners.get(name);
+          if (lostToRedis.delete(name)) {
+            lost.push(name);
+            continue;
+          }
           if (cur === undefined) changed = true;
           else if (cur.url !== m.url) {
             lost.push(name);
@@ -105,6 +154,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
           }
           owners.set(name, { url: m.url, worker: w.id, at: Date.now() });
         }
+        if (state !== undefined && state.url !== m.url) changed = true;
         if (state !== undefined) Object.assign(state, { url: m.url, streams: m.owned, pulls: m.pulls, seen: Date.now() });
         if (changed) broadcast();
         return reply(w, m.id, lost);
@@ -112,21 +162,32 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
       case 'release': {
         if (owners.get(m.name)?.url === m.url) {
           owners.delete(m.name);
+          release(m.name);
           broadcast();
         }
         return reply(w, m.id, true);
       }
-      case 'relocate':
-        return reply(w, m.id, owners.get(m.name)?.url ?? null);
+      case 'relocate': {
+        const local = owners.get(m.name);
+        if (local !== undefined || member === null) return reply(w, m.id, local === undefined ? null : { url: local.url, sameNode: true });
+        void member.relocate(m.name).then((url) => reply(w, m.id, url === null ? null : { url, sameNode: false }));
+        return;
+      }
       case 'view': {
         const now = Date.now();
+        const workers: ClusterNodeView[] = [...states].map(([id, s]) => ({
+          id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, seenMsAgo: now - s.seen,
+          ...(cluster.workers?.[id]?.process.pid !== undefined ? { pid: cluster.workers[id]!.process.pid! } : {}),
+        }));
+        if (member !== null) {
+          // The cluster's nodes and owners as Redis has them, and this node's workers.
+          void member.view().then((v) => reply(w, m.id, { ...v, workers, localOwners: [...owners].map(([name, ow]) => ({ name, owner: `worker ${ow.worker}` })) }));
+          return;
+        }
         const view: ClusterView = {
           self: 'primary',
           health: { backend: 'workers', connected: true },
-          nodes: [...states].map(([id, s]) => ({
-            id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, seenMsAgo: now - s.seen,
-            ...(cluster.workers?.[id]?.process.pid !== undefined ? { pid: cluster.workers[id]!.process.pid! } : {}),
-          })),
+          nodes: workers,
           streams: [...owners].map(([name, ow]) => ({ name, owner: `worker ${ow.worker}` })),
         };
         return reply(w, m.id, view);
@@ -144,6 +205,10 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
         const owner = owners.get(m.name);
         const target = owner === undefined ? undefined : cluster.workers?.[owner.worker];
         if (target?.isConnected()) target.send({ gw: 'kick', id: m.id, name: m.name } satisfies ToWorker);
+        if (target === undefined && member !== null) {
+          void member.kick(m.name).then((ok) => reply(w, m.id, ok));
+          return;
+        }
         return reply(w, m.id, target !== undefined);
       }
       case 'collected': {
@@ -161,14 +226,14 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
 
   cluster.on('exit', (w, code, signal) => {
     states.delete(w.id);
-    let changed = false;
     for (const [name, ow] of owners) {
       if (ow.worker === w.id) {
         owners.delete(name);
-        changed = true;
+        release(name);
       }
     }
-    if (changed) broadcast();
+    // The table also lists the live workers (RTMPT requests are sent to the one holding their session).
+    broadcast();
     if (stopping) return;
     log.warn({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting a new one');
     setTimeout(fork, RESTART_DELAY_MS).unref();
@@ -181,6 +246,7 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     for (const [name, ow] of owners) {
       if (now - ow.at > o.ttlMs) {
         owners.delete(name);
+        release(name);
         changed = true;
       }
     }
@@ -203,6 +269,11 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
         }),
       );
       await Promise.all(exits);
+      // Workers release their claims as they stop; what is left is released here.
+      if (member !== null) {
+        await Promise.all([...owners.keys()].map((n) => member.release(n)));
+        await member.close();
+      }
     },
   };
 }

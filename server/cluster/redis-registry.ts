@@ -18,6 +18,8 @@ export interface RedisRegistryOptions {
   prefix?: string;
   /** another node asks the owner of `name` to kick its publisher (DELETE /api/streams on any node) */
   onKick?: (name: string) => void;
+  /** the snapshot of owners changed (a primary passes it on to its workers) */
+  onChange?: () => void;
 }
 
 /** KEYS[1] stream key; ARGV owner, ttl, takeover ('1'), channel. Returns {won, previous owner or ''}. */
@@ -65,7 +67,7 @@ export class RedisRegistry implements StreamRegistry {
   #everConnected = false;
 
   constructor(options: RedisRegistryOptions) {
-    this.#o = { prefix: 'gateway:', onKick: () => {}, ...options };
+    this.#o = { prefix: 'gateway:', onKick: () => {}, onChange: () => {}, ...options };
     const reconnectStrategy = (retries: number): number => Math.min(100 * 2 ** retries, 2_000);
     // No offline queue: while Redis is away a command fails at once instead of waiting for it to return.
     this.#client = createClient({ url: options.url, disableOfflineQueue: true, socket: { reconnectStrategy, connectTimeout: 2_000 } });
@@ -97,6 +99,7 @@ export class RedisRegistry implements StreamRegistry {
           const name = key?.slice(`${this.#o.prefix}stream:`.length) ?? '';
           if (owner === undefined) this.#snapshot.delete(name);
           else this.#snapshot.set(name, owner);
+          this.#o.onChange();
         }),
       )
       .then(() => this.#events.subscribe(this.#kickChannel, (name: string) => this.#o.onKick(name)))
@@ -171,8 +174,10 @@ export class RedisRegistry implements StreamRegistry {
     try {
       const prefix = `${this.#o.prefix}stream:`;
       const entries = await this.#entries(`${prefix}*`);
+      const before = JSON.stringify([...this.#snapshot].sort());
       this.#snapshot.clear();
       for (const [k, owner] of entries) this.#snapshot.set(k.slice(prefix.length), owner);
+      if (JSON.stringify([...this.#snapshot].sort()) !== before) this.#o.onChange();
     } catch {
       // The error handler has logged the outage.
     }
@@ -228,6 +233,11 @@ export class RedisRegistry implements StreamRegistry {
   locate(name: string): StreamLocation | null {
     const owner = this.#snapshot.get(name);
     return owner === undefined || owner === this.#o.self ? null : { url: owner, sameNode: false };
+  }
+
+  /** From the last snapshot: every stream another node owns, with that node's URL. */
+  remoteOwners(): [string, string][] {
+    return [...this.#snapshot].filter(([, owner]) => owner !== this.#o.self);
   }
 
   async relocate(name: string): Promise<StreamLocation | null> {

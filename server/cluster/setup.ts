@@ -6,13 +6,15 @@ import cluster from 'node:cluster';
 import http, { type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { AggregatorRegistry, Gauge, type Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, type Registry } from 'prom-client';
 import type { AccessDecision } from '../auth/access.js';
 import type { Config } from '../config.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { ClusterNode } from './cluster-node.js';
 import { isClusterCopy } from './internal-copy.js';
+import { checkInternal } from './link-auth.js';
+import { RtmptForwarder, rtmptIdPrefix } from './rtmpt-forward.js';
 import { RedisRegistry } from './redis-registry.js';
 import type { StreamRegistry } from './registry.js';
 import { localStreamViews, type MergedStream } from './stream-merge.js';
@@ -38,6 +40,8 @@ export interface ClusterHooks {
   /** kick the publisher of `name` on whichever worker or node holds it; false when no other one does */
   kick(name: string): Promise<boolean>;
   close(): Promise<void>;
+  /** marks this worker's RTMPT session ids, so other workers can send their requests here */
+  readonly rtmptIdPrefix: string;
 }
 
 /** A cluster part runs with --cluster-redis, and in every worker of --workers N. */
@@ -53,6 +57,8 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
   let workers: WorkerRegistry | null = null;
   let redisRegistry: RedisRegistry | null = null;
   let wrapped: RequestListener | null = null;
+  let rtmptForwarder: RtmptForwarder | null = null;
+  let rtmptForwarded: Counter | null = null;
   const answerPrimary = (msg: unknown): void => {
     const m = msg as ToWorker;
     if (typeof m !== 'object' || m === null) return;
@@ -64,6 +70,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     }
   };
   return {
+    rtmptIdPrefix: cluster.worker !== undefined && process.env[WORKER_ENV] !== undefined ? rtmptIdPrefix(cluster.worker.id) : '',
     access(base) {
       return async (q) => {
         const denied = base === undefined ? null : await base(q);
@@ -78,6 +85,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     wrap(app) {
       return (req, res) => {
         if (node === null) return app(req, res);
+        if (rtmptForwarder !== null && !checkInternal(req, secret).internal && rtmptForwarder.route(req, res)) return;
         wrapped ??= node.wrap(app);
         wrapped(req, res);
       };
@@ -94,8 +102,15 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
         });
         const url = `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
         peer = `worker ${cluster.worker?.id ?? process.pid}`;
+        // Another node's owner lists this pull under the node and worker it came from.
+        if (config['cluster-redis'] !== '') peer = `${config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`} ${peer}`;
         workers = new WorkerRegistry(url, log);
         registry = workers;
+        const known = workers;
+        rtmptForwarder = new RtmptForwarder({
+          self: cluster.worker?.id ?? 0, workerUrl: (id) => known.workerUrl(id), secret, peer, log,
+          onForwarded: () => rtmptForwarded?.inc(),
+        });
         process.on('message', answerPrimary);
       } else {
         const self = config['cluster-advertise'] !== '' ? config['cluster-advertise'] : `http://${os.hostname()}:${httpPort}`;
@@ -136,6 +151,9 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
           this.set(node?.registry.health.connected === true ? 1 : 0);
         },
       });
+      rtmptForwarded = new Counter({
+        name: 'gateway_rtmpt_forwarded_requests_total', help: 'RTMPT requests that reached a worker other than the one holding their session and were sent on to it', registers: [registry],
+      });
       new Gauge({
         name: 'gateway_cluster_pulls', help: 'internal pulls: streams this process copies from their owner', registers: [registry],
         collect() {
@@ -170,6 +188,7 @@ export function createClusterHooks(config: Config, hub: Hub, log: Logger): Clust
     async close() {
       process.off('message', answerPrimary);
       await node?.close();
+      rtmptForwarder?.close();
       internal?.closeAllConnections();
       internal?.close();
     },

@@ -20,11 +20,12 @@ export type ToPrimary =
   | { gw: 'metrics'; id: number }
   | { gw: 'collected'; id: number; result: unknown }
   /** a worker's registry is ready for the table (a restarted worker missed every change before) */
-  | { gw: 'hello' };
+  | { gw: 'hello'; url?: string };
 
 export type ToWorker =
   | { gw: 'reply'; id: number; result: unknown }
-  | { gw: 'table'; owners: [string, string][] }
+  /** owners: this node's workers; remote and health: other nodes' streams and Redis, with --cluster-redis */
+  | { gw: 'table'; owners: [string, string][]; remote?: [string, string][]; health?: RegistryHealth; workers?: [number, string][] }
   | { gw: 'collect'; id: number; what: 'streams'; name?: string }
   | { gw: 'kick'; id: number; name: string };
 
@@ -36,7 +37,11 @@ const REPLY_TIMEOUT_MS = 8_000;
 
 export class WorkerRegistry implements StreamRegistry {
   readonly #self: string;
-  readonly #owners = new Map<string, string>();
+  readonly #owners = new Map<string, StreamLocation>();
+  /** the node's registry as the primary reports it (Redis, with --cluster-redis) */
+  #nodeHealth: RegistryHealth | null = null;
+  /** live workers' internal URLs, by cluster worker id */
+  #workerUrls = new Map<number, string>();
   readonly #waiting = new Map<number, { resolve: (v: unknown) => void; timer: NodeJS.Timeout }>();
   #nextId = 1;
   #onMessage: (msg: unknown) => void;
@@ -54,11 +59,15 @@ export class WorkerRegistry implements StreamRegistry {
         w.resolve(m.result);
       } else if (m.gw === 'table') {
         this.#owners.clear();
-        for (const [name, url] of m.owners) this.#owners.set(name, url);
+        for (const [name, url] of m.remote ?? []) this.#owners.set(name, { url, sameNode: false });
+        for (const [name, url] of m.owners) this.#owners.set(name, { url, sameNode: true });
+        this.#nodeHealth = m.health ?? null;
+        this.#workerUrls = new Map(m.workers ?? []);
       }
     };
     process.on('message', this.#onMessage);
-    process.send?.({ gw: 'hello' } satisfies ToPrimary);
+    // With its internal URL: the other workers can send it RTMPT requests from now on.
+    process.send?.({ gw: 'hello', url: self } satisfies ToPrimary);
   }
 
   /** Ask the primary; resolves to undefined when it does not answer in time. */
@@ -81,8 +90,13 @@ export class WorkerRegistry implements StreamRegistry {
     });
   }
 
+  workerUrl(id: number): string | undefined {
+    return this.#workerUrls.get(id);
+  }
+
   get health(): RegistryHealth {
-    return { backend: 'workers', connected: process.connected === true };
+    if (process.connected !== true) return { backend: 'workers', connected: false };
+    return this.#nodeHealth ?? { backend: 'workers', connected: true };
   }
 
   async claim(name: string, takeover: boolean): Promise<ClaimResult> {
@@ -100,14 +114,14 @@ export class WorkerRegistry implements StreamRegistry {
   }
 
   locate(name: string): StreamLocation | null {
-    const url = this.#owners.get(name);
-    return url === undefined || url === this.#self ? null : { url, sameNode: true };
+    const at = this.#owners.get(name);
+    return at === undefined || at.url === this.#self ? null : at;
   }
 
   async relocate(name: string): Promise<StreamLocation | null> {
-    const url = (await this.ask({ gw: 'relocate', name })) as string | null | undefined;
-    if (typeof url === 'string') this.#owners.set(name, url);
-    else if (url === null) this.#owners.delete(name);
+    const at = (await this.ask({ gw: 'relocate', name })) as StreamLocation | null | undefined;
+    if (at !== null && typeof at === 'object') this.#owners.set(name, at);
+    else if (at === null) this.#owners.delete(name);
     return this.locate(name);
   }
 

@@ -1,7 +1,8 @@
 // Fragmented MP4 (CMAF) boxes for HLS: ISO/IEC 14496-12 (ISOBMFF) §4.3 ftyp, §8.2 moov/mvhd,
 // §8.3 trak/tkhd, §8.4 mdia/mdhd/hdlr/minf, §8.5 stbl/stsd, §8.8 mvex/trex and moof/mfhd/traf/
 // tfhd/tfdt/trun, §8.1.1 mdat; ISO/IEC 14496-15 avc1/avcC and hvc1/hvcC; ISO/IEC 14496-14 esds;
-// "Encapsulation of Opus in ISOBMFF" Opus/dOps. Pure: no I/O, every box built once per part.
+// "Encapsulation of Opus in ISOBMFF" Opus/dOps, its edit list (§4.4) and 'roll' groups (§4.3.6.2).
+// Pure: no I/O, every box built once per part.
 
 export type TrackCodec = 'avc' | 'hevc' | 'aac' | 'opus';
 
@@ -157,6 +158,28 @@ function opusEdits(t: TrackInfo): Buffer[] {
   return [box('edts', fullBox('elst', 0, 0, u32s(1, 0, preSkip, 0x00010000)))];
 }
 
+/**
+ * Opus in ISOBMFF §4.3.6.2: a decoder needs 80 ms of pre-roll after a random access, given as a
+ * 'roll' sample group (AudioRollRecoveryEntry) whose roll_distance counts samples (packets): -4 for
+ * the 20 ms packets encoders send live. Every Opus track fragment maps its samples to it (sbgp).
+ */
+const OPUS_ROLL_DISTANCE = -4;
+const ROLL = Buffer.from('roll', 'latin1');
+
+function opusRollGroups(t: TrackInfo): Buffer[] {
+  if (t.codec !== 'opus') return [];
+  const entry = Buffer.alloc(2);
+  entry.writeInt16BE(OPUS_ROLL_DISTANCE, 0);
+  // sgpd version 1: default_length 2, one entry; sbgp: no samples in the (empty) moov tables
+  return [fullBox('sgpd', 1, 0, ROLL, u32s(2, 1), entry), fullBox('sbgp', 0, 0, ROLL, u32s(0))];
+}
+
+/** The fragment's samples all in roll group 1 (the moov's sgpd entry). */
+function fragmentRollGroup(run: TrackRun): Buffer[] {
+  return run.track.codec === 'opus' ? [fullBox('sbgp', 0, 0, ROLL, u32s(1, run.samples.length, 1))] : [];
+}
+const FRAGMENT_ROLL_BYTES = 28;
+
 function trak(t: TrackInfo): Buffer {
   const mediaHeader = t.kind === 'video' ? fullBox('vmhd', 0, 1, Buffer.alloc(8)) : fullBox('smhd', 0, 0, Buffer.alloc(4));
   const dinf = box('dinf', fullBox('dref', 0, 0, u32s(1), fullBox('url ', 0, 1)));
@@ -167,6 +190,7 @@ function trak(t: TrackInfo): Buffer {
     fullBox('stsc', 0, 0, u32s(0)),
     fullBox('stsz', 0, 0, u32s(0, 0)),
     fullBox('stco', 0, 0, u32s(0)),
+    ...opusRollGroups(t),
   );
   return box('trak', tkhd(t), ...opusEdits(t), box('mdia', mdhd(t), hdlr(t), box('minf', mediaHeader, dinf, stbl)));
 }
@@ -211,8 +235,8 @@ function trun(run: TrackRun, dataOffset: number): Buffer {
 }
 
 function trafSize(run: TrackRun): number {
-  // traf 8 + tfhd 16 + tfdt 20 + trun (12 + 8 + n*16)
-  return 8 + 16 + 20 + 20 + run.samples.length * TRUN_SAMPLE_BYTES;
+  // traf 8 + tfhd 16 + tfdt 20 + trun (12 + 8 + n*16), + sbgp for Opus
+  return 8 + 16 + 20 + 20 + run.samples.length * TRUN_SAMPLE_BYTES + (run.track.codec === 'opus' ? FRAGMENT_ROLL_BYTES : 0);
 }
 
 /**
@@ -230,7 +254,7 @@ export function fragment(sequence: number, runs: TrackRun[]): Buffer {
   for (const r of live) {
     const tfdt = Buffer.allocUnsafe(8);
     tfdt.writeBigUInt64BE(BigInt(Math.max(0, Math.round(r.baseDts))), 0);
-    trafs.push(box('traf', fullBox('tfhd', 0, TFHD_DEFAULT_BASE_IS_MOOF, u32s(r.track.id)), fullBox('tfdt', 1, 0, tfdt), trun(r, offset)));
+    trafs.push(box('traf', fullBox('tfhd', 0, TFHD_DEFAULT_BASE_IS_MOOF, u32s(r.track.id)), fullBox('tfdt', 1, 0, tfdt), trun(r, offset), ...fragmentRollGroup(r)));
     for (const s of r.samples) offset += s.data.length;
   }
   const moof = box('moof', fullBox('mfhd', 0, 0, u32s(sequence)), ...trafs);

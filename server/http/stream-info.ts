@@ -55,10 +55,13 @@ export function detail(hub: Hub, s: LiveStream): StreamDetail {
   return { ...summarize(hub, s), clients };
 }
 
-function rewindSpan(s: LiveStream): number {
-  const r = s.rewind!;
-  const oldest = r.at(r.oldest);
-  return oldest === undefined ? 0 : Math.max(0, r.newestTimestamp - oldest.timestamp);
+/** How far behind live a viewer can join (ms): this stream's window, or for a copy the owner's. */
+export function rewindSpanMs(s: LiveStream): number {
+  const remote = s.publisher?.rewindSpanMs;
+  if (remote !== undefined) return remote();
+  const r = s.rewind;
+  const oldest = r === null ? undefined : r.at(r.oldest);
+  return r === null || oldest === undefined ? 0 : Math.max(0, r.newestTimestamp - oldest.timestamp);
 }
 
 export function summarize(hub: Hub, s: LiveStream): StreamSummary {
@@ -100,6 +103,6 @@ export function summarize(hub: Hub, s: LiveStream): StreamSummary {
     publisher: s.publisher === null ? null : { address: s.publisher.address, protocol: s.publisher.protocol },
     droppedTags,
     slowDisconnects: s.slowDisconnects,
-    rewindSeconds: s.rewind === null ? 0 : Math.floor(rewindSpan(s) / 1000),
+    rewindSeconds: Math.floor(rewindSpanMs(s) / 1000),
   };
 }

@@ -36,6 +36,8 @@ export interface PublisherInfo {
    * (a cluster copy asks its owner). Starts feeding `viewer`; null when it cannot.
    */
   rewind?(viewer: Subscriber, rewindMs: number): RewindFeed | null;
+  /** with rewind(): how far back the source's window reaches now (ms) */
+  rewindSpanMs?(): number;
 }
 
 /** A rewind viewer's feed, stopped when the viewer leaves. */

@@ -8,6 +8,8 @@ import { RtmptTunnel, type TunnelLimits } from './tunnel.js';
 export interface RtmptOptions extends TunnelLimits {
   /** a request body not fully received after this long gets 408 (slow trickle) */
   bodyTimeoutMs: number;
+  /** the worker's mark on its session ids (empty: one process) */
+  idPrefix?: string;
 }
 
 export interface RtmptService {
@@ -24,6 +26,7 @@ export function startRtmpt(rtmp: RtmpServer, options: RtmptOptions, log: Logger)
       return attached === null ? null : { endpoint: attached.session, detach: attached.detach };
     },
     { onSessionEnded: (id, address, reason) => log.debug({ tunnel: id.slice(0, 8), address, reason }, 'rtmpt tunnel closed') },
+    { idPrefix: options.idPrefix ?? '' },
   );
   const sweep = setInterval(() => tunnel.sweep(Date.now()), Math.min(1_000, options.idleTimeoutMs));
   sweep.unref();

@@ -99,14 +99,22 @@ export interface TunnelEvents {
   onSessionEnded?: (id: string, address: string, reason: string) => void;
 }
 
+/** Says which process made a session id; with --workers N, a request for a session another worker holds is sent there. */
+export interface TunnelIdentity {
+  idPrefix: string;
+}
+
 export class RtmptTunnel {
   readonly limits: TunnelLimits;
   #sessions = new Map<string, TunnelSession>();
   #open: OpenEndpoint;
   #events: TunnelEvents;
 
-  constructor(limits: TunnelLimits, open: OpenEndpoint, events: TunnelEvents = {}) {
+  readonly #idPrefix: string;
+
+  constructor(limits: TunnelLimits, open: OpenEndpoint, events: TunnelEvents = {}, identity: TunnelIdentity = { idPrefix: '' }) {
     this.limits = limits;
+    this.#idPrefix = identity.idPrefix;
     this.#open = open;
     this.#events = events;
   }
@@ -166,7 +174,7 @@ export class RtmptTunnel {
   #openSession(address: string, now: number): TunnelReply {
     if (this.#sessions.size >= this.limits.maxSessions) return error(503, `already ${this.#sessions.size} RTMPT sessions`);
     // 128 random bits: an id is the only thing that lets a request into a session.
-    const id = randomBytes(16).toString('hex');
+    const id = `${this.#idPrefix}${randomBytes(16).toString('hex')}`;
     let session: TunnelSession | null = null;
     const transport = new QueueTransport(address, this.limits.maxBufferedBytes, () => {
       if (session !== null) this.#end(session, `client fell more than ${this.limits.maxBufferedBytes} bytes behind`);

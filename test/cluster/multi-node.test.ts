@@ -50,7 +50,7 @@ describe('three nodes, one Redis, nginx in front', () => {
   beforeAll(async () => {
     const source = testSource(SOURCE);
     redis = await startRedis();
-    nodes = await Promise.all([0, 1, 2].map(() => startNode(clusterFlags(redis, SECRET, TTL_MS))));
+    nodes = await Promise.all([0, 1, 2].map(() => startNode([...clusterFlags(redis, SECRET, TTL_MS), '--rewind-seconds', '30'])));
     const started = await startClusterNginx(nodes);
     nginx = started.nginx;
     front = started;
@@ -105,6 +105,29 @@ describe('three nodes, one Redis, nginx in front', () => {
     expect(view.localPulls.map((p) => p.from)).toEqual([`${owner.url}/live/main.flv`]);
   });
 
+  it('a ?rewind= viewer on a node that only copies the stream is fed from the owner\'s window', async () => {
+    const node = others[0]!;
+    // The copy keeps no window of its own; it reports the owner's, which the page's rewind bar reads.
+    const here = await waitFor('a rewind window on the copy\'s node', async () => {
+      const d = await node.api<{ rewindSeconds: number; publisher: { protocol: string } | null }>('/api/streams/live/main');
+      return d.rewindSeconds >= 8 ? d : undefined;
+    }, 60_000, 250);
+    expect(here.publisher?.protocol).toBe('relay');
+    const live = (await owner.api<{ stream: { timestamp: number } }>('/api/time?stream=live/main')).stream.timestamp;
+    const at = Date.now();
+    const v = httpViewer(`${node.url}/live/main.flv?rewind=6`);
+    try {
+      await waitFor('rewound video', () => v.flv.videoFrames().length >= 10, 30_000);
+      expect(v.flv.problems()).toEqual([]);
+      // On the owner's timeline, 6 s behind live (keyframes 1 s apart); live moves at most as fast as the clock.
+      const first = v.flv.firstVideoFrame()!.timestamp;
+      expect(first).toBeGreaterThanOrEqual(live - 6_000 - 1_500);
+      expect(first).toBeLessThanOrEqual(live + (Date.now() - at) - 6_000 + 1_500);
+    } finally {
+      v.close();
+    }
+  });
+
   it('an internal link with a wrong secret is refused', async () => {
     const r = await fetch(`${owner.url}/live/main.flv`, { headers: { 'x-gateway-cluster-secret': 'guess' } });
     expect(r.status).toBe(403);
@@ -126,6 +149,24 @@ describe('three nodes, one Redis, nginx in front', () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it('ffmpeg publishes over rtmpt:// through nginx: one node holds the tunnel, another serves the stream', async () => {
+    // Every tunnel request of the session must reach one node, although each has a path of its own.
+    const tunnel = publish(`rtmpt://${front.http}/live/tunnel`, testSource(SOURCE));
+    pubs.push(tunnel);
+    const entry = await waitFor('live/tunnel registered', async () => {
+      const c = await nodes[0]!.api<ClusterApi>('/api/cluster');
+      return c.streams.find((s) => s.name === 'live/tunnel');
+    }, 60_000);
+    const holder = nodes.find((n) => n.url === entry.owner)!;
+    const list = await holder.api<StreamsApi>('/api/streams');
+    expect(list.streams.find((s) => s.name === 'live/tunnel')?.publisher?.protocol).toBe('rtmpt');
+    const probed = await ffprobe(`${nodes.find((n) => n !== holder)!.url}/live/tunnel.flv`);
+    expect(probed.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    // Gone before the Redis test counts the keys.
+    await tunnel.stop();
+    await waitFor('its key released', async () => (await redis.cli('exists', 'gateway:stream:live/tunnel')) === '0', 30_000);
   });
 
   it('Redis gone for 10 s ends no viewer; the registry is whole again when it returns', async () => {

@@ -185,4 +185,24 @@ describe('initSegment', () => {
     const aac = initSegment([AUDIO]);
     expect(readBoxes(children(readBoxes(aac)[1]!, 'trak')[0]!.body).map((b) => b.type)).toEqual(['tkhd', 'mdia']);
   });
+
+  it('Opus carries its 80 ms pre-roll as a roll group: sgpd + an empty sbgp in stbl, and an sbgp in each fragment', () => {
+    const dops = hex('00 02 0138 0000bb80 0000 00');
+    const opus: TrackInfo = { ...AUDIO, codec: 'opus', config: dops, timescale: 48_000, sampleRate: 48_000 };
+    const stbl = child(children(readBoxes(initSegment([opus]))[1]!, 'trak')[0]!, ['mdia', 'minf', 'stbl']);
+    const boxes = readBoxes(stbl.body);
+    expect(boxes.map((b) => b.type)).toEqual(['stsd', 'stts', 'stsc', 'stsz', 'stco', 'sgpd', 'sbgp']);
+    //                      version 1 | 'roll'    | default_length 2 | 1 entry | roll_distance -4
+    expect(boxes[5]!.body).toEqual(hex('01000000', '726f6c6c', '00000002', '00000001', 'fffc'));
+    expect(boxes[6]!.body).toEqual(hex('00000000', '726f6c6c', '00000000'));
+    const samples = [0, 1, 2].map((i) => ({ dts: i * 960, duration: 960, cto: 0, keyframe: true, data: Buffer.from([0xfc, i]) }));
+    const frag = fragment(7, [{ track: VIDEO, baseDts: 0, samples: [{ dts: 0, duration: 3000, cto: 0, keyframe: true, data: Buffer.from([0x65]) }] }, { track: opus, baseDts: 0, samples }]);
+    const trafs = children(readBoxes(frag)[0]!, 'traf');
+    expect(readBoxes(trafs[0]!.body).map((b) => b.type)).toEqual(['tfhd', 'tfdt', 'trun']);
+    const sbgp = readBoxes(trafs[1]!.body)[3]!;
+    // 'roll': one run of 3 samples in group 1 (the moov's sgpd entry)
+    expect(sbgp).toMatchObject({ type: 'sbgp', body: hex('00000000', '726f6c6c', '00000001', '00000003', '00000001') });
+    // the data offsets still point at each sample
+    expect(readFragments(frag)[0]!.samples.map((x) => x.data)).toEqual([Buffer.from([0x65]), ...samples.map((x) => x.data)]);
+  });
 });

@@ -31,8 +31,8 @@ describe('the player build', () => {
   it('web/player.js defines window.LiveGateway with the embedding API, resolved against its own URL', () => {
     const LG = runClassic(['player.js'], 'http://gw.test/prefix/player.js');
     expect(Object.keys(LG).sort()).toEqual([
-      'apiUrl', 'baseUrl', 'buildUrls', 'checkSupport', 'createPlayer', 'defaults', 'describeCodec', 'loadMpegts',
-      'mpegtsConfig', 'normalizeProto', 'normalizeRequestedProto', 'normalizeRewind', 'normalizeStream', 'version',
+      'apiUrl', 'baseUrl', 'buildUrls', 'checkSupport', 'createPlayer', 'defaults', 'describeCodec', 'hlsUrl',
+      'loadMpegts', 'mpegtsConfig', 'normalizeProto', 'normalizeRequestedProto', 'normalizeRewind', 'normalizeStream', 'version',
     ]);
     const requested = LG.normalizeRequestedProto as (p: unknown) => string | null;
     expect(['auto', 'LL-HLS', 'wss', 'http-flv', 'rtmp'].map(requested)).toEqual(['auto', 'hls', 'ws', 'http', null]);
@@ -43,6 +43,8 @@ describe('the player build', () => {
       ws: 'ws://gw.test/prefix/live/cam%201.flv?sig=a+b',
     });
     expect((LG.apiUrl as () => string)()).toBe('http://gw.test/prefix/api/streams');
+    const hlsUrl = LG.hlsUrl as (s: string, o?: object) => string;
+    expect(hlsUrl('live/cam 1', { params: { sig: 'a b' } })).toBe('http://gw.test/prefix/live/cam%201/index.m3u8?sig=a+b');
   });
 
   it('web/recording-player.js adds the recording API to it', () => {

@@ -51,6 +51,19 @@ describe('RTMPT tunnel', () => {
     expect(tunnel.size).toBe(2);
   });
 
+  it('a worker marks its ids with its prefix, and the marked id opens its session', () => {
+    const endpoints: FakeEndpoint[] = [];
+    const tunnel = new RtmptTunnel(LIMITS, (transport) => {
+      const endpoint = new FakeEndpoint(transport);
+      endpoints.push(endpoint);
+      return { endpoint, detach: () => {} };
+    }, {}, { idPrefix: 'w3-' });
+    const id = tunnel.handle('/open/1', Buffer.from([0]), '127.0.0.1', 0).body.toString().trim();
+    expect(id).toMatch(/^w3-[0-9a-f]{32}$/);
+    expect(tunnel.handle(`/send/${id}/1`, Buffer.from([3]), '127.0.0.1', 0).status).toBe(200);
+    expect(endpoints[0]!.received).toEqual([Buffer.from([3])]);
+  });
+
   it('send hands the body to the RTMP session; idle and send answer the interval byte and the waiting bytes', () => {
     const { tunnel, endpoints, open } = setup();
     const id = open();

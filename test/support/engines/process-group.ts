@@ -59,6 +59,33 @@ function members(pgid: number): GroupMember[] {
   return found;
 }
 
+/** CPU seconds used so far by the main thread of pid, or null if it is gone. */
+function mainThreadCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the main thread of any group member named `comm` uses CPU over
+ * `windowMs`: a thread spinning gains clock ticks even on a loaded machine,
+ * a blocked one gains none.
+ */
+export async function mainThreadsRun(pgid: number | undefined, comm: string, windowMs = 3_000): Promise<boolean> {
+  if (pgid === undefined) return false;
+  const pids = members(pgid).filter((m) => m.comm === comm).map((m) => m.pid);
+  const before = pids.map(mainThreadCpuSeconds);
+  await new Promise((r) => setTimeout(r, windowMs));
+  return pids.some((pid, i) => {
+    const now = mainThreadCpuSeconds(pid);
+    return now !== null && before[i] !== null && now - before[i]! >= 2 / CLOCK_TICKS;
+  });
+}
+
 export function groupMembers(pgid: number): number[] {
   return members(pgid).map((m) => m.pid);
 }

@@ -16,17 +16,25 @@ export const SESSION_NOT_CREATED = 'session not created';
 /**
  * The browser's driver stopped answering or could not start a session: the
  * harness failed, not the page under test. Anything the page did wrong (a
- * script error, a script timeout, a failed assertion) is not one of these.
+ * script error, a script timeout, a failed assertion, its own process not
+ * answering while the browser does) is not one of these.
  */
 export function isDriverFailure(err: unknown): boolean {
-  return err instanceof WebDriverError && (err.code === NO_ANSWER || err.code === SESSION_NOT_CREATED);
+  return err instanceof WebDriverError && [NO_ANSWER, SESSION_NOT_CREATED, PAGE_PROCESS_STALLED].includes(err.code);
 }
 
 /**
- * The browser still answers but the page's own process does not (its main
- * thread is busy or stuck): the page under test failed, never retried.
+ * The browser still answers but the page's own process does not, its main
+ * thread running all the while (a script that never yields): the page under
+ * test failed, never retried.
  */
 export const PAGE_UNRESPONSIVE = 'page unresponsive';
+/**
+ * The browser still answers but the page's process does not, its main thread
+ * asleep: blocked inside the engine (its media pipeline, its sound server
+ * connection, an IPC), which no page script can do. Counted as a driver failure.
+ */
+export const PAGE_PROCESS_STALLED = 'page process stalled';
 
 /** Bounds for every request, so a driver that goes silent fails one call instead of hanging a test. */
 export const REQUEST_TIMEOUT_MS = 30_000;
@@ -90,6 +98,11 @@ export class WebDriverClient {
 export class WebDriverSession {
   private queue: Promise<unknown> = Promise.resolve();
   private pageLoadMs = 300_000;
+  /**
+   * Set by a driver that can see the page's process: true if its main thread
+   * is using CPU (checked only after a page command got no answer).
+   */
+  pageMainThreadRuns: () => Promise<boolean> = async () => true;
 
   constructor(private readonly client: WebDriverClient, readonly id: string, readonly capabilities: Record<string, unknown>) {}
 
@@ -103,7 +116,8 @@ export class WebDriverSession {
   /**
    * A command the page's process must answer. With no answer, ask the browser
    * for the window handle, which it answers without the page: if it does, the
-   * page is what stopped answering, and that is the page's failure.
+   * page's process is what stopped answering, and whether its main thread
+   * runs tells a script that never yields from an engine that is stuck.
    */
   private async pageCmd<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<T> {
     try {
@@ -112,8 +126,9 @@ export class WebDriverSession {
       if (!(err instanceof WebDriverError) || err.code !== NO_ANSWER) throw err;
       const browserAnswers = await this.client.request('GET', `/session/${this.id}/window`, undefined, 5_000)
         .then(() => true, () => false);
-      if (browserAnswers) throw new WebDriverError(PAGE_UNRESPONSIVE, err.message.replace(/^WebDriver no answer: /, ''));
-      throw err;
+      if (!browserAnswers) throw err;
+      const code = (await this.pageMainThreadRuns()) ? PAGE_UNRESPONSIVE : PAGE_PROCESS_STALLED;
+      throw new WebDriverError(code, err.message.replace(/^WebDriver no answer: /, ''));
     }
   }
 

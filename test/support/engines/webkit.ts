@@ -13,7 +13,7 @@ import path from 'node:path';
 import { CACHE_DIR } from '../ffmpeg.js';
 import { startPulseAudio, startXvfb, type Helper } from './display.js';
 import { startInjectingProxy, type InjectingProxy } from './inject-proxy.js';
-import { describeGroup, killProcessGroup, trackProcessGroup } from './process-group.js';
+import { describeGroup, killProcessGroup, mainThreadsRun, trackProcessGroup } from './process-group.js';
 import { pollPage, type EngineBrowser, type EnginePage } from './types.js';
 import { SESSION_NOT_CREATED, WebDriverClient, WebDriverError, type WebDriverSession } from './webdriver.js';
 
@@ -173,6 +173,8 @@ async function startMiniBrowser(display: Record<string, string>, home: string): 
       'webkitgtk:browserOptions': { binary: MINIBROWSER_PATH, args: ['--automation'] },
     });
     await session.setTimeouts({ script: SCRIPT_TIMEOUT_MS, pageLoad: PAGE_LOAD_TIMEOUT_MS });
+    // comm is cut to 15 characters.
+    session.pageMainThreadRuns = () => mainThreadsRun(driver.pid, 'WebKitWebProces');
     const caps = session.capabilities;
     return { session, version: `${String(caps.browserName)}/${String(caps.browserVersion)}`, stop };
   } catch (err) {
