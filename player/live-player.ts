@@ -11,6 +11,7 @@ import { bufferedAhead, bufferedEnd, errorText, now, seekToLiveEdge } from './me
 import { FrameMeter, mediaStats } from './media-stats.js';
 import type { MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
 import { classifyError, errorDetail, errorMessage } from './mpegts-errors.js';
+import { DelayedCheck } from './delayed-check.js';
 import { createHlsPlayback } from './hls-playback.js';
 import { LiveRecovery } from './live-recovery.js';
 import { liveSettings } from './live-options.js';
@@ -66,7 +67,9 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   let connectStartedAt = 0;
   // Rewind sessions: how much the playhead fell behind wall-clock time since the first picture.
   let behindRef: { t: number; ct: number } | null = null;
-  let waitingTimer: ReturnType<typeof setTimeout> | undefined;
+  const bufferingNotice = new DelayedCheck(BUFFERING_GRACE_MS, () => {
+    if (video.readyState < 3 && !video.paused) go('waiting', 'Buffering…');
+  });
   const meter = new FrameMeter(video);
   const progress = new ProgressWatch();
   const recovery = new LiveRecovery({
@@ -126,7 +129,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   // ---- the connection ---------------------------------------------------------
   function teardown(): void {
-    clearWaiting();
+    bufferingNotice.cancel();
     const c = conn;
     conn = null;
     c?.close();
@@ -243,7 +246,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   // ---- video element events -----------------------------------------------------
   function onPlaying(): void {
-    clearWaiting();
+    bufferingNotice.cancel();
     pausedByPage = false;
     if (!isConnected(board.state)) return;
     everPlayed = true;
@@ -252,20 +255,6 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     go('playing', playingMessage());
   }
 
-  function clearWaiting(): void {
-    if (waitingTimer !== undefined) clearTimeout(waitingTimer);
-    waitingTimer = undefined;
-  }
-
-  function onWaiting(): void {
-    clearWaiting();
-    waitingTimer = setTimeout(() => {
-      waitingTimer = undefined;
-      if (video.readyState < 3 && !video.paused) go('waiting', 'Buffering…');
-    }, BUFFERING_GRACE_MS);
-  }
-
-  /** Any pause while connected is the browser's (autoplay policy, audio interruption, power saving). */
   /**
    * Any pause but the page's own (pause()) is the browser's: autoplay policy, audio interruption,
    * power saving. It is shown and undone. (The viewer's gesture cannot tell them apart: automation
@@ -353,7 +342,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   const listeners: [string, () => void][] = [
-    ['playing', onPlaying], ['waiting', onWaiting], ['pause', onPause], ['volumechange', onVolumeChange],
+    ['playing', onPlaying], ['waiting', () => bufferingNotice.start()], ['pause', onPause], ['volumechange', onVolumeChange],
     ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', () => latency.checkJoin()],
   ];
   for (const [type, fn] of listeners) video.addEventListener(type, fn);
