@@ -103,7 +103,11 @@ export async function startNode(flags: string[], opts: { readyLines?: number } =
       return (out.match(/"msg":"ready: /g) ?? []).length >= want;
     },
     60_000,
-  );
+  ).catch((err: unknown) => {
+    // Never ready: nobody will stop it later. Its workers end with their primary's IPC link.
+    child.kill('SIGKILL');
+    throw err;
+  });
   return {
     httpPort,
     rtmpPort,
