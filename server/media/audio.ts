@@ -2,6 +2,7 @@
 // AACPacketType) and Enhanced RTMP v2 "Enhanced Audio" ExAudioTagHeader (FourCC, ModEx, Multitrack).
 import { ProtocolError } from '../errors.js';
 import { ByteReader } from './bits.js';
+import { skipModEx } from './enhanced-header.js';
 
 export type AudioCodec =
   | 'aac'
@@ -87,7 +88,6 @@ const PACKET_TYPES: Record<number, AudioPacketType> = {
   5: 'multitrack',
 };
 const EX_MULTITRACK = 5;
-const EX_MODEX = 7;
 const MULTITRACK_ONE_TRACK = 0;
 const MULTITRACK_MANY_CODECS = 2;
 
@@ -122,14 +122,7 @@ function parseLegacy(payload: Buffer): AudioTagInfo {
 
 function parseEnhanced(payload: Buffer): AudioTagInfo {
   const r = new ByteReader(payload, 'enhanced audio tag header', 'flv');
-  let exType = r.u8() & 0x0f;
-  // ModEx prefixes only carry timing refinements; each round consumes bytes, so the loop is bounded.
-  while (exType === EX_MODEX) {
-    let size = r.u8() + 1;
-    if (size === 256) size = r.u16() + 1;
-    r.skip(size);
-    exType = r.u8() & 0x0f;
-  }
+  const exType = skipModEx(r, r.u8() & 0x0f);
   const info: AudioTagInfo = {
     codec: 'unknown',
     enhanced: true,

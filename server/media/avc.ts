@@ -97,16 +97,9 @@ export function parseAvcSps(nal: Buffer): VideoConfig {
   const fieldFactor = frameMbsOnly ? 1 : 2;
   const cropUnitX = chromaArrayType === 0 ? 1 : subWidthC;
   const cropUnitY = (chromaArrayType === 0 ? 1 : subHeightC) * fieldFactor;
-  let width = widthMbs * 16;
-  let height = heightMapUnits * 16 * fieldFactor;
-  if (r.flag()) {
-    const left = r.ue();
-    const right = r.ue();
-    const top = r.ue();
-    const bottom = r.ue();
-    width -= cropUnitX * (left + right);
-    height -= cropUnitY * (top + bottom);
-  }
+  const crop = readCropWindow(r);
+  const width = widthMbs * 16 - cropUnitX * crop.horizontal;
+  const height = heightMapUnits * 16 * fieldFactor - cropUnitY * crop.vertical;
   if (width <= 0 || height <= 0 || width > MAX_DIMENSION || height > MAX_DIMENSION) {
     throw new ProtocolError('codec', `H.264 SPS gives an invalid frame size ${width}x${height}`);
   }
@@ -130,6 +123,16 @@ export function parseAvcSps(nal: Buffer): VideoConfig {
 }
 
 /** scaling_list() (§7.3.2.1.1.1): only the bit positions matter, the matrix values do not. */
+/**
+ * The cropping window (H.264 frame_cropping, H.265 conformance_window): a flag, then left, right,
+ * top and bottom offsets in chroma units. Returns the offsets summed per direction, 0 without it.
+ */
+export function readCropWindow(r: BitReader): { horizontal: number; vertical: number } {
+  if (!r.flag()) return { horizontal: 0, vertical: 0 };
+  const horizontal = r.ue() + r.ue();
+  return { horizontal, vertical: r.ue() + r.ue() };
+}
+
 function skipScalingList(r: BitReader, size: number): void {
   let last = 8;
   let next = 8;

@@ -12,6 +12,7 @@
 // Bad input never throws: a body that does not parse is left out.
 import { ProtocolError } from '../errors.js';
 import { ByteReader } from './bits.js';
+import { EX_MODEX, skipModEx } from './enhanced-header.js';
 
 const VIDEO_EX_HEADER = 0x80;
 const VIDEO_SEQUENCE_START = 0;
@@ -24,7 +25,6 @@ const AUDIO_EX_HEADER = 9;
 const AUDIO_SEQUENCE_START = 0;
 const AUDIO_SEQUENCE_END = 2;
 const AUDIO_MULTITRACK = 5;
-const MODEX = 7;
 const MULTITRACK_ONE_TRACK = 0;
 const MULTITRACK_MANY_CODECS = 2;
 /** E-RTMP v2: track 0 is the default track, the one a single-track player shows. */
@@ -93,18 +93,12 @@ function legacyAvc(frameType: number, p: Packet): Buffer | null {
 function readPacket(body: Buffer, packetType: number, multitrack: number): Packet | null {
   const r = new ByteReader(body, 'enhanced header', 'flv', 1);
   try {
-    let type = packetType;
-    while (type === MODEX) {
-      let size = r.u8() + 1;
-      if (size === 256) size = r.u16() + 1;
-      r.skip(size);
-      type = r.u8() & 0x0f;
-    }
+    const type = skipModEx(r, packetType);
     if (type !== multitrack) return { packetType: type, fourcc: r.bytes(4), data: body.subarray(r.pos) };
     const b = r.u8();
     const layout = b >>> 4;
     const trackType = b & 0x0f;
-    if (layout > MULTITRACK_MANY_CODECS || trackType === multitrack || trackType === MODEX) return null;
+    if (layout > MULTITRACK_MANY_CODECS || trackType === multitrack || trackType === EX_MODEX) return null;
     const shared = layout === MULTITRACK_MANY_CODECS ? null : r.bytes(4);
     while (r.left > 0) {
       const fourcc = shared ?? r.bytes(4);

@@ -2,7 +2,7 @@
 // seq_parameter_set_rbsp(), §7.3.3 profile_tier_level(), §7.3.7 st_ref_pic_set(), Annex E.2.1 VUI.
 import { ProtocolError } from '../errors.js';
 import { BitReader, ByteReader, unescapeRbsp } from './bits.js';
-import { CHROMA_FORMATS, MAX_DIMENSION, frameRate, type VideoConfig } from './avc.js';
+import { CHROMA_FORMATS, MAX_DIMENSION, frameRate, readCropWindow, type VideoConfig } from './avc.js';
 
 const NAL_SPS = 33;
 
@@ -65,16 +65,9 @@ export function parseHevcSps(nal: Buffer): VideoConfig {
   const chromaArrayType = separateColourPlane ? 0 : chromaFormatIdc;
   const subWidthC = chromaArrayType === 1 || chromaArrayType === 2 ? 2 : 1;
   const subHeightC = chromaArrayType === 1 ? 2 : 1;
-  let width = picWidth;
-  let height = picHeight;
-  if (r.flag()) {
-    const left = r.ue();
-    const right = r.ue();
-    const top = r.ue();
-    const bottom = r.ue();
-    width -= subWidthC * (left + right);
-    height -= subHeightC * (top + bottom);
-  }
+  const crop = readCropWindow(r);
+  const width = picWidth - subWidthC * crop.horizontal;
+  const height = picHeight - subHeightC * crop.vertical;
   if (width <= 0 || height <= 0) {
     throw new ProtocolError('codec', `H.265 SPS gives an invalid frame size ${width}x${height}`);
   }

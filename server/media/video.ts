@@ -2,6 +2,7 @@
 // "Enhanced Video" ExVideoTagHeader (IsExHeader, VideoPacketType, FourCC, ModEx, Multitrack).
 import { ProtocolError } from '../errors.js';
 import { ByteReader } from './bits.js';
+import { skipModEx } from './enhanced-header.js';
 
 export type VideoCodec =
   | 'avc'
@@ -85,7 +86,6 @@ const PACKET_TYPES: readonly VideoPacketType[] = [
 const EX_CODED_FRAMES = 1;
 const EX_METADATA = 4;
 const EX_MULTITRACK = 6;
-const EX_MODEX = 7;
 const MULTITRACK_ONE_TRACK = 0;
 const MULTITRACK_MANY_CODECS = 2;
 
@@ -130,15 +130,8 @@ function parseEnhanced(payload: Buffer): VideoTagInfo {
   const r = new ByteReader(payload, 'enhanced video tag header', 'flv');
   const b0 = r.u8();
   const frameType = (b0 >>> 4) & 0x07;
-  let exType = b0 & 0x0f;
-  // ModEx prefixes (E-RTMP v2) only modify timing; skip them to reach the real packet type. The loop
-  // consumes at least two bytes per round, so it ends at the payload end at the latest.
-  while (exType === EX_MODEX) {
-    let size = r.u8() + 1;
-    if (size === 256) size = r.u16() + 1;
-    r.skip(size);
-    exType = r.u8() & 0x0f;
-  }
+  // ModEx prefixes (E-RTMP v2) only modify timing; skip them to reach the real packet type.
+  const exType = skipModEx(r, b0 & 0x0f);
   const info: VideoTagInfo = {
     codec: 'unknown',
     enhanced: true,
