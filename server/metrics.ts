@@ -4,6 +4,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Hub } from './hub/hub.js';
+import type { LiveStream } from './hub/live-stream.js';
 
 export interface MetricsSources {
   hub: Hub;
@@ -36,6 +37,26 @@ export class GatewayMetrics {
     this.#loopDelay.enable();
     const hub = src.hub;
     const live = () => [...hub.streams.values()];
+    const sum = (of: (s: LiveStream) => number): number => live().reduce((a, s) => a + of(s), 0);
+    /** A gauge of one figure summed over the live streams. */
+    const streamGauge = (name: string, help: string, of: (s: LiveStream) => number): void => {
+      new Gauge({
+        name, help, registers: [r],
+        collect() {
+          this.set(sum(of));
+        },
+      });
+    };
+    /** A counter of one figure summed over the live streams, plus what ended streams had when they went. */
+    const streamCounter = (name: string, help: string, ended: () => number, of: (s: LiveStream) => number): void => {
+      new Counter({
+        name, help, registers: [r],
+        collect() {
+          this.reset();
+          this.inc(ended() + sum(of));
+        },
+      });
+    };
     new Gauge({
       name: 'gateway_connections', help: 'open connections by protocol', labelNames: ['protocol'], registers: [r],
       collect() {
@@ -66,20 +87,10 @@ export class GatewayMetrics {
       },
     });
     const self = this;
-    new Counter({
-      name: 'gateway_bytes_in_total', help: 'media bytes received from publishers (not over internal links)', registers: [r],
-      collect() {
-        this.reset();
-        this.inc(self.#bytesInEnded + live().reduce((a, s) => a + (s.fedByInternalLink ? 0 : s.bytesIn), 0));
-      },
-    });
-    new Gauge({
-      name: 'gateway_internal_links', help: 'internal links: other workers or nodes copying a stream from here (not viewers)',
-      registers: [r],
-      collect() {
-        this.set(live().reduce((a, s) => a + hub.internalLinkCount(s), 0));
-      },
-    });
+    streamCounter('gateway_bytes_in_total', 'media bytes received from publishers (not over internal links)',
+      () => self.#bytesInEnded, (s) => (s.fedByInternalLink ? 0 : s.bytesIn));
+    streamGauge('gateway_internal_links', 'internal links: other workers or nodes copying a stream from here (not viewers)',
+      (s) => hub.internalLinkCount(s));
     new Counter({
       name: 'gateway_internal_link_bytes_total',
       help: 'media bytes over internal links between workers or nodes: in, copies of streams owned elsewhere; out, to other copies',
@@ -96,13 +107,7 @@ export class GatewayMetrics {
         this.inc({ direction: 'out' }, sent);
       },
     });
-    new Counter({
-      name: 'gateway_bytes_out_total', help: 'media bytes sent to viewers', registers: [r],
-      collect() {
-        this.reset();
-        this.inc(self.#bytesOutEnded + live().reduce((a, s) => a + s.totalBytesOut, 0));
-      },
-    });
+    streamCounter('gateway_bytes_out_total', 'media bytes sent to viewers', () => self.#bytesOutEnded, (s) => s.totalBytesOut);
     new Counter({
       name: 'gateway_slow_viewer_dropped_tags_total', help: 'audio/video tags skipped for slow viewers', registers: [r],
       collect() {
@@ -115,29 +120,12 @@ export class GatewayMetrics {
         this.inc(n);
       },
     });
-    new Counter({
-      name: 'gateway_slow_viewer_disconnects_total', help: 'viewers disconnected for being too slow', registers: [r],
-      collect() {
-        this.reset();
-        this.inc(self.#slowEnded + live().reduce((a, s) => a + s.slowDisconnects, 0));
-      },
-    });
-    new Gauge({
-      name: 'gateway_push_relays', help: 'push relays forwarding streams to other servers (not counted as viewers)',
-      registers: [r],
-      collect() {
-        this.set(live().reduce((a, s) => a + hub.relayCount(s), 0));
-      },
-    });
-    new Counter({
-      name: 'gateway_timestamp_discontinuities_total',
-      help: 'publisher timestamp jumps (clock reset, 31-bit wrap) the timeline re-offset',
-      registers: [r],
-      collect() {
-        this.reset();
-        this.inc(self.#discontinuitiesEnded + live().reduce((a, s) => a + s.timeline.discontinuities, 0));
-      },
-    });
+    streamCounter('gateway_slow_viewer_disconnects_total', 'viewers disconnected for being too slow',
+      () => self.#slowEnded, (s) => s.slowDisconnects);
+    streamGauge('gateway_push_relays', 'push relays forwarding streams to other servers (not counted as viewers)',
+      (s) => hub.relayCount(s));
+    streamCounter('gateway_timestamp_discontinuities_total', 'publisher timestamp jumps (clock reset, 31-bit wrap) the timeline re-offset',
+      () => self.#discontinuitiesEnded, (s) => s.timeline.discontinuities);
     new Gauge({
       name: 'gateway_event_loop_lag_seconds', help: 'event loop delay p99 since the last scrape', registers: [r],
       collect() {
