@@ -1,7 +1,7 @@
 // Recording files on disk: `RECORD_DIR/APP/KEY/YYYYMMDD-HHMMSS[-N].flv` (UTC). Names, path checks
 // that refuse anything outside the directory, the listing the API shows, and the repair of files a
 // crash left without their final duration and size.
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Dirent } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { FLV_HEADER_BYTES, TAG_HEADER_BYTES, TAG_TRAILER_BYTES } from '../media/flv.js';
@@ -107,24 +107,20 @@ export async function locateRecording(root: string, rec: RecordingName): Promise
   }
 }
 
-async function dirNames(dir: string): Promise<string[]> {
+/**
+ * Names in `dir` whose entry passes `keep`; none when it cannot be read. Symlinks are not
+ * followed: the Dirent of one is neither a file nor a directory.
+ */
+async function namesIn(dir: string, keep: (e: Dirent) => boolean): Promise<string[]> {
   try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    // Symlinks are not followed: Dirent.isDirectory() is false for them.
-    return entries.filter((e) => e.isDirectory() && isSafeName(e.name)).map((e) => e.name);
+    return (await readdir(dir, { withFileTypes: true })).filter(keep).map((e) => e.name);
   } catch {
     return [];
   }
 }
 
-async function fileNames(dir: string): Promise<string[]> {
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isFile() && isRecordingFileName(e.name)).map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
+const dirNames = (dir: string): Promise<string[]> => namesIn(dir, (e) => e.isDirectory() && isSafeName(e.name));
+const fileNames = (dir: string): Promise<string[]> => namesIn(dir, (e) => e.isFile() && isRecordingFileName(e.name));
 
 /** Every recording file name below root, as `{ app, key, file, name }`. */
 export async function findRecordingFiles(root: string): Promise<RecordingName[]> {
