@@ -13,7 +13,7 @@ import { commandMessage, decodeCommand } from '../rtmp/commands.js';
 import { OUT_CHUNK_SIZE, type RtmpMediaPort } from '../rtmp/media-output.js';
 import { ClientHandshake } from '../rtmp/handshake.js';
 import {
-  acknowledgement, MessageType, parseUserControl, readU32Payload, setChunkSize, splitAggregate, userControl,
+  acknowledgement, MessageType, userControlAnswer, readU32Payload, setChunkSize, splitAggregate, userControl,
   UserControlEvent,
 } from '../rtmp/messages.js';
 
@@ -195,8 +195,8 @@ export class RtmpClient implements RtmpMediaPort {
         this.#peerWindow = readU32Payload(msg, 'Window Acknowledgement Size');
         return;
       case MessageType.UserControl: {
-        const ev = parseUserControl(msg.payload);
-        if (ev.event === 'ping-request') this.send(userControl(UserControlEvent.PingResponse, ev.timestamp));
+        const answer = userControlAnswer(msg.payload);
+        if (answer !== null) this.send(answer);
         return;
       }
       case MessageType.CommandAmf0:

@@ -106,6 +106,12 @@ export function parseUserControl(payload: Buffer): UserControlMessage {
   }
 }
 
+/** The answer a user control message needs from either end of a connection: a ping is answered with its timestamp. */
+export function userControlAnswer(payload: Buffer): OutgoingMessage | null {
+  const ev = parseUserControl(payload);
+  return ev.event === 'ping-request' ? userControl(UserControlEvent.PingResponse, ev.timestamp) : null;
+}
+
 export function readU32Payload(msg: RtmpMessage, what: string): number {
   if (msg.payload.length < 4) throw new ProtocolError('message', `${what} shorter than 4 bytes`);
   return msg.payload.readUInt32BE(0);

@@ -17,7 +17,7 @@ import { ServerHandshake } from './handshake.js';
 import { HeldMessages } from './held-messages.js';
 import { ingestMessage } from './ingest.js';
 import {
-  acknowledgement, MessageType, parseUserControl, readU32Payload, splitAggregate, userControl, UserControlEvent,
+  acknowledgement, MessageType, userControlAnswer, readU32Payload, splitAggregate, userControl, UserControlEvent,
 } from './messages.js';
 import { OUT_CHUNK_SIZE } from './media-output.js';
 import { RtmpPlaySink } from './play-sink.js';
@@ -154,8 +154,8 @@ export class RtmpSession {
         this.#peerWindow = readU32Payload(msg, 'Window Acknowledgement Size');
         return;
       case MessageType.UserControl: {
-        const ev = parseUserControl(msg.payload);
-        if (ev.event === 'ping-request') this.#send(userControl(UserControlEvent.PingResponse, ev.timestamp));
+        const answer = userControlAnswer(msg.payload);
+        if (answer !== null) this.#send(answer);
         return;
       }
       case MessageType.Audio:

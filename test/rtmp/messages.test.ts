@@ -6,7 +6,7 @@ import { ProtocolError } from '../../server/errors.js';
 import type { RtmpMessage } from '../../server/rtmp/chunk-reader.js';
 import {
   acknowledgement, Csid, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
-  userControl, UserControlEvent, windowAckSize,
+  userControl, userControlAnswer, UserControlEvent, windowAckSize,
 } from '../../server/rtmp/messages.js';
 import { hex } from './fixtures.js';
 
@@ -69,6 +69,13 @@ describe('user control messages (§7.1.7)', () => {
   it('encodes a Ping request and response with their timestamp', () => {
     expect(userControl(UserControlEvent.PingRequest, 0x12345678).payload).toEqual(hex('0006 12345678'));
     expect(userControl(UserControlEvent.PingResponse, 0xfffffffe).payload).toEqual(hex('0007 fffffffe'));
+  });
+
+  it('answers a Ping request with a Ping response of the same timestamp, and nothing else', () => {
+    expect(userControlAnswer(hex('0006 12345678'))?.payload).toEqual(hex('0007 12345678'));
+    expect(userControlAnswer(hex('0007 12345678'))).toBeNull();
+    expect(userControlAnswer(hex('0000 00000001'))).toBeNull();
+    expect(() => userControlAnswer(hex('0006 1234'))).toThrow(/shorter than 6 bytes/);
   });
 
   it('encodes Set Buffer Length with the stream id and the buffer length in milliseconds', () => {
