@@ -2,25 +2,27 @@
 // network errors, publisher restarts, background tabs and pauses the page did not ask for. Which
 // events count in which state is the table in life-cycle.ts; this file does what each move needs.
 import { describeCodec, judgeStreamCodecs, mseClass } from './codecs.js';
-import { Connection, LibrarySlot, libraryFeatures, msePlaybackMissing, prepareElement, startPlayback } from './connection.js';
+import { Connection, LibrarySlot, prepareElement, startPlayback } from './connection.js';
 import { isConnected, nextState, type LiveEvent, type LiveState } from './life-cycle.js';
 import {
-  LIVE_DEFAULTS, LOW_LATENCY_CONFIG, type LivePlayer, type LivePlayerOptions, type LiveStats, type LiveStatus,
-  type LiveTuning, type PlayerEnvironment,
+  LOW_LATENCY_CONFIG, type LivePlayer, type LivePlayerOptions, type LiveStats, type LiveStatus, type PlayerEnvironment,
 } from './live-types.js';
 import { bufferedAhead, bufferedEnd, errorText, now, seekToLiveEdge } from './media-element.js';
 import { FrameMeter, mediaStats } from './media-stats.js';
-import type { MpegtsConfig, MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
+import type { MpegtsErrorInfo, MpegtsMediaInfo } from './mpegts-api.js';
 import { classifyError, errorDetail, errorMessage } from './mpegts-errors.js';
+import { DelayedCheck } from './delayed-check.js';
 import { createHlsPlayback } from './hls-playback.js';
 import { LiveRecovery } from './live-recovery.js';
+import { liveSettings } from './live-options.js';
+import { liveFlvUnsupported, liveSource } from './live-source.js';
 import { chooseProtocol, detectCapabilities, normalizeRequestedProto } from './protocol-choice.js';
 import { bitrateFromSpeed } from './stats-sampler.js';
 import { StatusBoard, type StatusExtra } from './status-board.js';
 import { ListingCheck } from './stream-listing.js';
 import { LatencyWatch } from './latency-watch.js';
 import { TimedTextWatch } from './timed-text.js';
-import { apiUrl, buildUrls, normalizeProto, normalizeRewind, normalizeStream } from './urls.js';
+import { apiUrl, buildUrls, normalizeProto, normalizeRewind } from './urls.js';
 import { ProgressWatch, watchdogVerdict } from './watchdog.js';
 
 const TICK_MS = 500;
@@ -36,19 +38,7 @@ const BUFFERING_GRACE_MS = 400;
 const HIDDEN_BUFFER_LIMIT_S = 20;
 
 export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOptions, env: PlayerEnvironment): LivePlayer {
-  if (!video || typeof video.play !== 'function') {
-    throw new TypeError('LiveGateway.createPlayer: first argument must be a <video> element');
-  }
-  const o: LivePlayerOptions = options ?? ({} as LivePlayerOptions);
-  const tuning: LiveTuning = { ...LIVE_DEFAULTS };
-  for (const k of Object.keys(LIVE_DEFAULTS) as (keyof LiveTuning)[]) {
-    if (o[k] !== undefined) (tuning as unknown as Record<string, unknown>)[k] = o[k];
-  }
-  const stream = normalizeStream(o.stream);
-  if (!/^[^/]+\/[^/]+$/.test(stream)) {
-    throw new TypeError('LiveGateway.createPlayer: options.stream must look like "APP/KEY"');
-  }
-  const base = o.base || env.defaultBase;
+  const { options: o, tuning, stream, base } = liveSettings(video, options, env);
   const requested = normalizeRequestedProto(o.proto, normalizeProto) ?? 'ws';
   const choice = requested === 'ws' || requested === 'http' ? { proto: requested } as const
     : chooseProtocol(requested, detectCapabilities(globalThis as unknown as Window & Record<string, unknown>, video));
@@ -77,7 +67,9 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   let connectStartedAt = 0;
   // Rewind sessions: how much the playhead fell behind wall-clock time since the first picture.
   let behindRef: { t: number; ct: number } | null = null;
-  let waitingTimer: ReturnType<typeof setTimeout> | undefined;
+  const bufferingNotice = new DelayedCheck(BUFFERING_GRACE_MS, () => {
+    if (video.readyState < 3 && !video.paused) go('waiting', 'Buffering…');
+  });
   const meter = new FrameMeter(video);
   const progress = new ProgressWatch();
   const recovery = new LiveRecovery({
@@ -137,7 +129,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   // ---- the connection ---------------------------------------------------------
   function teardown(): void {
-    clearWaiting();
+    bufferingNotice.cancel();
     const c = conn;
     conn = null;
     c?.close();
@@ -154,13 +146,9 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
       go('load-library', 'Loading player…');
       return;
     }
-    const features = libraryFeatures(lib);
-    if (msePlaybackMissing(lib)) {
-      go('no-mse', 'This browser cannot play live FLV: it has no Media Source Extensions with H.264 support.');
-      return;
-    }
-    if (proto === 'http' && features && !features.networkStreamIO) {
-      go('no-mse', 'This browser cannot stream HTTP-FLV (no streaming fetch). Use WS-FLV instead.');
+    const unsupported = liveFlvUnsupported(lib, proto);
+    if (unsupported !== null) {
+      go('no-mse', unsupported);
       return;
     }
     url = streamUrl();
@@ -173,17 +161,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     meter.restart(t);
     progress.restart(t);
 
-    const config: MpegtsConfig = { ...LOW_LATENCY_CONFIG, ...o.mpegtsConfig };
-    if (rewind > 0) {
-      // Behind live on purpose: the server feeds at real-time pace from the rewind window, so
-      // never chase (that would jump to the end of the buffer, then starve) and never speed up.
-      config.liveBufferLatencyChasing = false;
-      config.liveBufferLatencyChasingOnPaused = false;
-      config.liveSync = false;
-    }
-    const source = { type: 'flv' as const, isLive: true, url, cors: true, withCredentials: false,
-      ...(typeof hasAudio === 'boolean' ? { hasAudio } : {}),
-      ...(typeof o.hasVideo === 'boolean' ? { hasVideo: o.hasVideo } : {}) };
+    const { source, config } = liveSource({ url, rewind, config: o.mpegtsConfig, hasAudio, hasVideo: o.hasVideo });
     let c: Connection;
     try {
       c = new Connection(lib, video, source, config, {
@@ -268,7 +246,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   // ---- video element events -----------------------------------------------------
   function onPlaying(): void {
-    clearWaiting();
+    bufferingNotice.cancel();
     pausedByPage = false;
     if (!isConnected(board.state)) return;
     everPlayed = true;
@@ -277,20 +255,6 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     go('playing', playingMessage());
   }
 
-  function clearWaiting(): void {
-    if (waitingTimer !== undefined) clearTimeout(waitingTimer);
-    waitingTimer = undefined;
-  }
-
-  function onWaiting(): void {
-    clearWaiting();
-    waitingTimer = setTimeout(() => {
-      waitingTimer = undefined;
-      if (video.readyState < 3 && !video.paused) go('waiting', 'Buffering…');
-    }, BUFFERING_GRACE_MS);
-  }
-
-  /** Any pause while connected is the browser's (autoplay policy, audio interruption, power saving). */
   /**
    * Any pause but the page's own (pause()) is the browser's: autoplay policy, audio interruption,
    * power saving. It is shown and undone. (The viewer's gesture cannot tell them apart: automation
@@ -385,7 +349,7 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
   }
 
   const listeners: [string, () => void][] = [
-    ['playing', onPlaying], ['waiting', onWaiting], ['pause', onPause], ['volumechange', onVolumeChange],
+    ['playing', onPlaying], ['waiting', () => bufferingNotice.start()], ['pause', onPause], ['volumechange', onVolumeChange],
     ['error', onVideoError], ['click', onClickWhenBlocked], ['progress', () => latency.checkJoin()],
   ];
   for (const [type, fn] of listeners) video.addEventListener(type, fn);

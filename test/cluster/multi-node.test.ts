@@ -151,6 +151,24 @@ describe('three nodes, one Redis, nginx in front', () => {
     }
   });
 
+  it('ffmpeg publishes over rtmpt:// through nginx: one node holds the tunnel, another serves the stream', async () => {
+    // Every tunnel request of the session must reach one node, although each has a path of its own.
+    const tunnel = publish(`rtmpt://${front.http}/live/tunnel`, testSource(SOURCE));
+    pubs.push(tunnel);
+    const entry = await waitFor('live/tunnel registered', async () => {
+      const c = await nodes[0]!.api<ClusterApi>('/api/cluster');
+      return c.streams.find((s) => s.name === 'live/tunnel');
+    }, 60_000);
+    const holder = nodes.find((n) => n.url === entry.owner)!;
+    const list = await holder.api<StreamsApi>('/api/streams');
+    expect(list.streams.find((s) => s.name === 'live/tunnel')?.publisher?.protocol).toBe('rtmpt');
+    const probed = await ffprobe(`${nodes.find((n) => n !== holder)!.url}/live/tunnel.flv`);
+    expect(probed.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    // Gone before the Redis test counts the keys.
+    await tunnel.stop();
+    await waitFor('its key released', async () => (await redis.cli('exists', 'gateway:stream:live/tunnel')) === '0', 30_000);
+  });
+
   it('Redis gone for 10 s ends no viewer; the registry is whole again when it returns', async () => {
     const watching = [httpViewer(`${others[0]!.url}/live/main.flv`), wsViewer(`ws://127.0.0.1:${others[1]!.httpPort}/live/main.flv`)];
     viewers.push(...watching);

@@ -103,7 +103,11 @@ export async function startNode(flags: string[], opts: { readyLines?: number } =
       return (out.match(/"msg":"ready: /g) ?? []).length >= want;
     },
     60_000,
-  );
+  ).catch((err: unknown) => {
+    // Never ready: nobody will stop it later. Its workers end with their primary's IPC link.
+    child.kill('SIGKILL');
+    throw err;
+  });
   return {
     httpPort,
     rtmpPort,
@@ -131,7 +135,8 @@ export function deployedClusterConf(httpListen: number, rtmpListen: number, node
   const httpServers = nodes.map((n) => `server 127.0.0.1:${n.httpPort} max_fails=1 fail_timeout=5s;`).join('\n        ');
   const rtmpServers = nodes.map((n) => `server 127.0.0.1:${n.rtmpPort} max_fails=1 fail_timeout=5s;`).join('\n        ');
   const before = conf;
-  conf = conf.replace(/(server 10\.0\.0\.1\d:8000 [^\n]*\n\s*)+/, `${httpServers}\n        `);
+  // Every HTTP upstream (viewers by stream, RTMPT by client) lists the same nodes.
+  conf = conf.replace(/(server 10\.0\.0\.1\d:8000 [^\n]*\n\s*)+/g, `${httpServers}\n        `);
   conf = conf.replace(/(server 10\.0\.0\.1\d:1935 [^\n]*\n\s*)+/, `${rtmpServers}\n    `);
   conf = conf.replace('listen 80;', `listen 127.0.0.1:${httpListen};`).replace('listen 1935;', `listen 127.0.0.1:${rtmpListen};`);
   if (conf === before || /server 10\.0\.0\./.test(conf) || !conf.includes(`listen 127.0.0.1:${rtmpListen};`)) {

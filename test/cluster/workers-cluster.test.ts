@@ -59,7 +59,10 @@ describe('--workers 2 on two nodes with --cluster-redis', () => {
   beforeAll(async () => {
     redis = await startRedis();
     const flags = [...clusterFlags(redis, SECRET, TTL_MS), '--workers', '2', '--slow-max-skip-ms', '600000'];
-    [a, b] = await Promise.all([startNode(flags, { readyLines: 2 }), startNode(flags, { readyLines: 2 })]);
+    const started = await Promise.allSettled([startNode(flags, { readyLines: 2 }), startNode(flags, { readyLines: 2 })]);
+    // One node that started is still stopped in afterAll when the other did not.
+    [a, b] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined!));
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     pubs.push(publish(`rtmp://127.0.0.1:${a!.rtmpPort}/live/main`, lowRateSource()));
     const view = await waitFor('live/main owned by a worker of node A', async () => {
       const c = await workersOf(a);

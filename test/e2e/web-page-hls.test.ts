@@ -4,10 +4,10 @@
 // (window.MediaSource deleted before the page loads) nor native HLS (this Chromium answers "maybe"
 // for HLS, so canPlayType is hidden too) the page says clearly that it cannot play; with only
 // MediaSource deleted, proto=auto plays through Chromium's own HLS.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, type TestBrowser, type TestPage } from '../support/browser.js';
-import { publish, testSource, type Proc } from '../support/ffmpeg.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { describe, expect, it } from 'vitest';
+import type { TestPage } from '../support/browser.js';
+import { publish } from '../support/ffmpeg.js';
+import { pageTestbed } from '../support/page-testbed.js';
 import { waitFor } from '../support/wait.js';
 
 interface PlayerStats {
@@ -21,6 +21,9 @@ interface PlayerStats {
 }
 
 const WAIT_MS = 40_000;
+
+const bed = pageTestbed();
+const { procs, pages } = bed;
 const CANNOT_PLAY = 'This browser cannot play live video: it has neither Media Source Extensions nor native HLS.';
 const NO_MSE = 'delete window.MediaSource; delete window.ManagedMediaSource;';
 // Chromium answers "maybe" for HLS; a browser without native HLS answers "".
@@ -29,10 +32,6 @@ const NO_NATIVE_HLS = `(() => {
   HTMLMediaElement.prototype.canPlayType = function (t) { return /mpegurl/i.test(t) ? '' : real.call(this, t); };
 })();`;
 
-let gw: TestGateway;
-let browser: TestBrowser;
-const procs: Proc[] = [];
-const pages: TestPage[] = [];
 
 function stats(tp: TestPage): Promise<PlayerStats | null> {
   return tp.page.evaluate('window.__player ? window.__player.stats() : null') as Promise<PlayerStats | null>;
@@ -43,28 +42,12 @@ function presentedFrames(tp: TestPage): Promise<number> {
   return tp.page.evaluate('document.getElementById("video").getVideoPlaybackQuality().totalVideoFrames') as Promise<number>;
 }
 
-beforeAll(async () => {
-  testSource();
-  gw = await startTestGateway();
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  await Promise.all(pages.splice(0).map((p) => p.close()));
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await gw?.close();
-});
-
 describe('the embed page chooses its protocol', () => {
   it('plays LL-HLS through hls.js with proto=hls, and says so', async () => {
     const name = 'live/embed-hls';
-    procs.push(publish(gw.rtmpUrl(name)));
-    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
-    const tp = await browser.open(gw.httpUrl(`/embed.html?stream=${name}&proto=hls`), { viewport: { width: 640, height: 360 } });
+    procs.push(publish(bed.gw.rtmpUrl(name)));
+    await waitFor(`${name} ready`, () => bed.gw.hub.get(name)?.ready === true, WAIT_MS);
+    const tp = await bed.browser.open(bed.gw.httpUrl(`/embed.html?stream=${name}&proto=hls`), { viewport: { width: 640, height: 360 } });
     pages.push(tp);
     let last: PlayerStats | null = null;
     const describe = () => JSON.stringify({ stats: last, errors: tp.errors.map((e) => e.message), console: tp.console.slice(-5) });
@@ -80,31 +63,31 @@ describe('the embed page chooses its protocol', () => {
     }, WAIT_MS).catch((err: Error) => { throw new Error(`${err.message}: ${describe()}`); });
 
     expect(second.proto).toBe('hls');
-    expect(second.url).toBe(gw.httpUrl(`/${name}/index.m3u8`));
+    expect(second.url).toBe(bed.gw.httpUrl(`/${name}/index.m3u8`));
     expect(second.videoWidth).toBe(1280);
     expect(second.message).toContain('LL-HLS, hls.js');
     expect(await tp.page.getByTestId('status').textContent()).toContain('LL-HLS');
     // hls.js came from the gateway on demand, and the gateway serves this page over HLS.
     expect(await tp.page.evaluate('typeof window.Hls')).toBe('function');
-    expect(gw.hub.viewersByProtocol(gw.hub.get(name)!).hls).toBeGreaterThanOrEqual(1);
+    expect(bed.gw.hub.viewersByProtocol(bed.gw.hub.get(name)!).hls).toBeGreaterThanOrEqual(1);
     expect(tp.errors).toEqual([]);
   });
 
   it('plays through Chromium\'s own HLS with proto=auto when the browser has no MSE', async () => {
     const name = 'live/embed-native';
-    procs.push(publish(gw.rtmpUrl(name)));
-    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
+    procs.push(publish(bed.gw.rtmpUrl(name)));
+    await waitFor(`${name} ready`, () => bed.gw.hub.get(name)?.ready === true, WAIT_MS);
     // A full live playlist first: on a playlist of one or two segments, right after the stream
     // starts, Chromium's own HLS gives up (DEMUXER_ERROR_COULD_NOT_PARSE after its second playlist
     // read; hls.js and WebKit play those). It starts with the first listed segment, which the
     // gateway keeps serving after it leaves the playlist (RFC 8216 §6.2.2, unit-tested in segmenter).
 
-    const listed = () => gw.hls.muxer(name)?.segmenter?.segments.filter((x) => x.complete).length ?? 0;
+    const listed = () => bed.gw.hls.muxer(name)?.segmenter?.segments.filter((x) => x.complete).length ?? 0;
     await waitFor('a full playlist', async () => {
-      await (await fetch(gw.httpUrl(`/${name}/index.m3u8`))).text();
-      return listed() >= gw.hls.options.segmenter.maxSegments ? true : undefined;
+      await (await fetch(bed.gw.httpUrl(`/${name}/index.m3u8`))).text();
+      return listed() >= bed.gw.hls.options.segmenter.maxSegments ? true : undefined;
     }, WAIT_MS, 500);
-    const tp = await browser.open(gw.httpUrl(`/embed.html?stream=${name}`), { viewport: { width: 640, height: 360 }, initScript: NO_MSE });
+    const tp = await bed.browser.open(bed.gw.httpUrl(`/embed.html?stream=${name}`), { viewport: { width: 640, height: 360 }, initScript: NO_MSE });
     pages.push(tp);
     expect(await tp.page.evaluate('typeof window.MediaSource')).toBe('undefined');
     const video = () => tp.page.evaluate('({ t: video.currentTime, w: video.videoWidth, src: video.currentSrc, err: video.error && video.error.message })') as
@@ -113,7 +96,7 @@ describe('the embed page chooses its protocol', () => {
       const v = await video();
       return v.t > 0 && v.w > 0 ? v : undefined;
     }, WAIT_MS).catch(async (err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(await video())}`); });
-    expect(first.src).toBe(gw.httpUrl(`/${name}/index.m3u8`));
+    expect(first.src).toBe(bed.gw.httpUrl(`/${name}/index.m3u8`));
     await waitFor('currentTime to advance 2 s', async () => ((await video()).t > first.t + 2 ? true : undefined), WAIT_MS);
     const s = (await stats(tp))!;
     expect(s.proto).toBe('hls');
@@ -124,9 +107,9 @@ describe('the embed page chooses its protocol', () => {
 
   it('says it cannot play with proto=auto when the browser has neither MSE nor native HLS', async () => {
     const name = 'live/embed-no-mse';
-    procs.push(publish(gw.rtmpUrl(name)));
-    await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
-    const tp = await browser.open(gw.httpUrl(`/embed.html?stream=${name}&proto=auto`), {
+    procs.push(publish(bed.gw.rtmpUrl(name)));
+    await waitFor(`${name} ready`, () => bed.gw.hub.get(name)?.ready === true, WAIT_MS);
+    const tp = await bed.browser.open(bed.gw.httpUrl(`/embed.html?stream=${name}&proto=auto`), {
       initScript: NO_MSE + NO_NATIVE_HLS,
     });
     pages.push(tp);

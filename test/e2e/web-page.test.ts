@@ -2,11 +2,11 @@
 // H.264 + AAC stream, headless Chromium plays it on the demo page and on the
 // embed page over HTTP-FLV and WS-FLV, holds under a second of buffer, and
 // follows the stream list through an unpublish and a republish.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { launchBrowser, screenshotPath, type TestBrowser, type TestPage } from '../support/browser.js';
-import { publish, testSource, type Proc } from '../support/ffmpeg.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { screenshotPath, type TestPage } from '../support/browser.js';
+import { publish, type Proc } from '../support/ffmpeg.js';
+import { pageTestbed } from '../support/page-testbed.js';
 import { waitFor } from '../support/wait.js';
 
 /** What `window.__player.stats()` returns (the part these tests read). */
@@ -32,13 +32,12 @@ const PROTOS: [string, Proto][] = [
 ];
 
 const WAIT_MS = 30_000;
+
+const bed = pageTestbed();
+const { procs, pages } = bed;
 const POLL_MS = 100;
 
-const procs: Proc[] = [];
-const pages: TestPage[] = [];
 
-let gw: TestGateway;
-let browser: TestBrowser;
 let keySeq = 0;
 
 /** A stream name no other test uses (the gateway belongs to this file alone). */
@@ -47,14 +46,14 @@ function uniqueStream(label: string): string {
 }
 
 async function publishAndWait(name: string): Promise<Proc> {
-  const p = publish(gw.rtmpUrl(name));
+  const p = publish(bed.gw.rtmpUrl(name));
   procs.push(p);
-  await waitFor(`${name} ready`, () => gw.hub.get(name)?.ready === true, WAIT_MS);
+  await waitFor(`${name} ready`, () => bed.gw.hub.get(name)?.ready === true, WAIT_MS);
   return p;
 }
 
 async function open(path: string, viewport?: { width: number; height: number }): Promise<TestPage> {
-  const tp = await browser.open(gw.httpUrl(path), viewport ? { viewport } : {});
+  const tp = await bed.browser.open(bed.gw.httpUrl(path), viewport ? { viewport } : {});
   pages.push(tp);
   return tp;
 }
@@ -102,32 +101,16 @@ async function expectPlays(tp: TestPage, name: string, proto: Proto): Promise<Pl
   const { second } = await expectAdvancing(tp);
   expect(second.stream).toBe(name);
   expect(second.proto).toBe(proto);
-  expect(second.url).toBe(proto === 'ws' ? gw.wsUrl(`/${name}.flv`) : gw.httpUrl(`/${name}.flv`));
+  expect(second.url).toBe(proto === 'ws' ? bed.gw.wsUrl(`/${name}.flv`) : bed.gw.httpUrl(`/${name}.flv`));
   expect(second.videoWidth).toBe(1280);
   expect(second.videoHeight).toBe(720);
   expect(await tp.page.getByTestId('status').getAttribute('data-state')).toBe('playing');
   // The gateway really serves this browser over the chosen protocol.
-  const viewers = [...gw.hub.get(name)!.subscribers].map((s) => s.sink.protocol);
+  const viewers = [...bed.gw.hub.get(name)!.subscribers].map((s) => s.sink.protocol);
   expect(viewers).toContain(proto);
   expect(tp.errors).toEqual([]);
   return second;
 }
-
-beforeAll(async () => {
-  testSource();
-  gw = await startTestGateway();
-  browser = await launchBrowser();
-});
-
-afterEach(async () => {
-  await Promise.all(pages.splice(0).map((p) => p.close()));
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await gw?.close();
-});
 
 describe('the demo page in Chromium', () => {
   it.each(PROTOS)('plays a 1280x720 H.264 + AAC stream over %s from its URL parameters', async (_label, proto) => {
@@ -161,7 +144,7 @@ describe('the demo page in Chromium', () => {
     WAIT_MS, POLL_MS);
     expect(new URL(await tp.page.locator('#url-page').inputValue()).searchParams.get('proto')).toBe('auto');
     expect(await tp.page.locator('#embed-iframe').inputValue()).toContain(`embed.html?stream=${name}&proto=auto`);
-    expect(await tp.page.locator('#url-hls').inputValue()).toBe(gw.httpUrl(`/${name}/index.m3u8`));
+    expect(await tp.page.locator('#url-hls').inputValue()).toBe(bed.gw.httpUrl(`/${name}/index.m3u8`));
 
     // The LL-HLS button: hls.js plays the stream, the stats and links say so.
     await tp.page.getByTestId('proto-hls').click();
@@ -224,7 +207,7 @@ describe('the demo page in Chromium', () => {
     WAIT_MS, POLL_MS);
     expect((await stats(page))!.state).toBe('offline');
     // The empty-list message shows exactly when no other stream is live.
-    await page.getByTestId('stream-empty').waitFor({ state: gw.hub.streams.size === 0 ? 'visible' : 'hidden', timeout: WAIT_MS });
+    await page.getByTestId('stream-empty').waitFor({ state: bed.gw.hub.streams.size === 0 ? 'visible' : 'hidden', timeout: WAIT_MS });
 
     // Republish: the item comes back and playback resumes without any click.
     await publishAndWait(name);
