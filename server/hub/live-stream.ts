@@ -6,6 +6,7 @@
 import type { WriteBatch } from './write-batch.js';
 import type { Logger } from '../log.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
+import { JoinSequence } from './join-sequence.js';
 import { MediaTag, TagType } from './media-tag.js';
 import { RewindBuffer, RewindFeeder, type RewindLimits } from './rewind.js';
 import { Subscriber, type EndReason, type Sink, type SlowViewerLimits } from './subscriber.js';
@@ -108,8 +109,7 @@ export class LiveStream {
   readonly timeline: Timeline;
   #sawAudio = false;
   #sawVideo = false;
-  #joinTags: MediaTag[] | null = null;
-  #joinTagsAt = 0;
+  readonly #join = new JoinSequence();
   #graceTimer: NodeJS.Timeout | null = null;
   #owner: StreamOwner;
   #ended = false;
@@ -161,7 +161,7 @@ export class LiveStream {
     // The new publisher's timestamps are rebased onto the existing timeline at its first frame.
     this.timeline.restart();
     this.gop.clear();
-    this.#joinTags = null;
+    this.#join.invalidate();
   }
 
   /** The publisher left. Without a grace period (or viewers to keep), the stream ends now. */
@@ -214,7 +214,7 @@ export class LiveStream {
     this.bytesIn += body.length;
     this.metadataObject = object;
     this.metadata = new MediaTag(TagType.Script, 0, body, false, true);
-    this.#joinTags = null;
+    this.#join.invalidate();
     this.#fanOut(this.metadata);
   }
 
@@ -233,7 +233,7 @@ export class LiveStream {
         this.video = v.config;
         // Cached frames were coded against the old parameters; new viewers must wait for a keyframe.
         this.gop.clear();
-        this.#joinTags = null;
+        this.#join.invalidate();
         this.#fanOut(tag);
         return;
       }
@@ -253,7 +253,7 @@ export class LiveStream {
       }
       this.gop.add(tag);
       if (v.keyframe) {
-        this.#joinTags = null;
+        this.#join.invalidate();
         // Waiting viewers start on this keyframe, which the fan-out below delivers.
         if (this.waiting.size > 0) this.#startWaiting();
       }
@@ -275,7 +275,7 @@ export class LiveStream {
         if (this.audioConfig !== null && !this.audioConfig.body.equals(body)) this.gop.clear();
         this.audioConfig = tag;
         this.audio = a.config;
-        this.#joinTags = null;
+        this.#join.invalidate();
         this.#fanOut(tag);
         return;
       }
@@ -305,13 +305,8 @@ export class LiveStream {
     return ts;
   }
 
-  /** Multitrack sequence headers, one per track, for the join sequence. */
-  #trackConfigs = new Map<string, MediaTag>();
-
   #cacheTrackConfig(track: string, tag: MediaTag): void {
-    if (track.startsWith('video') && this.#trackConfigs.get(track)?.body.equals(tag.body) === false) this.gop.clear();
-    this.#trackConfigs.set(track, tag);
-    this.#joinTags = null;
+    if (this.#join.setTrack(track, tag)) this.gop.clear();
     this.#fanOut(tag);
   }
 
@@ -389,36 +384,27 @@ export class LiveStream {
     sub.sink.begin(this.hasAudio, this.hasVideo);
     // One batch: the burst leaves in one writev (one WS-FLV message) rather than one write per tag.
     this.writeBatch.run(() => {
-      for (const tag of this.#joinSequence(at)) sub.writeAlways(tag);
+      for (const tag of this.#join.tagsAt(at, this.metadata, this.videoConfig, this.audioConfig)) sub.writeAlways(tag);
       if (withGop) for (const tag of this.gop.tags) sub.writeAlways(tag);
       sub.excuseJoinBurst();
     });
   }
 
-  #joinSequence(at: number): MediaTag[] {
-    if (this.#joinTags !== null && this.#joinTagsAt === at) return this.#joinTags;
-    // Metadata stays at 0: players (ffmpeg's FLV reader among them) treat
-    // onMetaData at a later time as a data track of its own.
-    const tags: MediaTag[] = this.metadata === null ? [] : [this.metadata];
-    for (const tag of [this.videoConfig, this.audioConfig, ...this.#trackConfigs.values()]) {
-      if (tag !== null) tags.push(tag.timestamp === at ? tag : tag.withTimestamp(at));
-    }
-    this.#joinTags = tags;
-    this.#joinTagsAt = at;
-    return tags;
-  }
-
   /** Bytes sent to viewers, including those still connected; internal links are counted apart. */
   get totalBytesOut(): number {
-    let n = this.bytesOut;
-    for (const set of [this.subscribers, this.rewinders]) for (const sub of set) if (sub.sink.protocol !== 'internal') n += sub.bytesSent;
-    return n;
+    return this.bytesOut + this.#sentOver(false);
   }
 
   /** Bytes sent over internal links to other workers or nodes, including those still open. */
   get totalInternalBytesOut(): number {
-    let n = this.internalBytesOut;
-    for (const set of [this.subscribers, this.rewinders]) for (const sub of set) if (sub.sink.protocol === 'internal') n += sub.bytesSent;
+    return this.internalBytesOut + this.#sentOver(true);
+  }
+
+  #sentOver(internal: boolean): number {
+    let n = 0;
+    for (const set of [this.subscribers, this.rewinders]) {
+      for (const sub of set) if ((sub.sink.protocol === 'internal') === internal) n += sub.bytesSent;
+    }
     return n;
   }
 }

@@ -73,16 +73,13 @@ class PushRelay implements Sink {
   #retry: NodeJS.Timeout | null = null;
   #backoff: Backoff;
 
-  constructor(
-    readonly hub: Hub,
-    readonly stream: string,
-    readonly url: string,
-    readonly log: Logger,
-    backoff: BackoffOptions,
-    readonly timeoutMs: number,
-    readonly onStopped: (r: PushRelay) => void,
-  ) {
-    this.#backoff = new Backoff(backoff);
+  readonly hub: Hub;
+  readonly log: Logger;
+  readonly timeoutMs: number;
+
+  constructor(ctx: RelayContext, readonly stream: string, readonly url: string, readonly onStopped: (r: PushRelay) => void) {
+    ({ hub: this.hub, log: this.log, timeoutMs: this.timeoutMs } = ctx);
+    this.#backoff = new Backoff(ctx.backoff);
   }
 
   get bufferedBytes(): number {
@@ -166,18 +163,20 @@ class PullRelay {
   #everReceived = false;
   readonly publisher: PublisherInfo;
 
+  readonly hub: Hub;
+  readonly log: Logger;
+  readonly timeoutMs: number;
+
   constructor(
-    readonly hub: Hub,
+    ctx: RelayContext,
     readonly app: string,
     readonly key: string,
     readonly url: string,
     readonly onDemand: boolean,
-    readonly log: Logger,
-    backoff: BackoffOptions,
-    readonly timeoutMs: number,
     readonly onStopped: (r: PullRelay) => void,
   ) {
-    this.#backoff = new Backoff(backoff);
+    ({ hub: this.hub, log: this.log, timeoutMs: this.timeoutMs } = ctx);
+    this.#backoff = new Backoff(ctx.backoff);
     const relay = this;
     this.publisher = {
       id: `pull:${app}/${key}`,
@@ -301,21 +300,25 @@ export interface RelayConfig {
   backoff?: BackoffOptions;
 }
 
+/** What every relay of one manager shares: where streams live, where to log, how to retry and when to give up. */
+interface RelayContext {
+  readonly hub: Hub;
+  readonly log: Logger;
+  readonly backoff: BackoffOptions;
+  readonly timeoutMs: number;
+}
+
 export class RelayManager {
   #hub: Hub;
-  #log: Logger;
   #config: RelayConfig;
-  #backoff: BackoffOptions;
-  #timeoutMs: number;
+  #ctx: RelayContext;
   #pushes = new Set<PushRelay>();
   #pulls = new Map<string, PullRelay>();
 
   constructor(hub: Hub, config: RelayConfig, log: Logger) {
     this.#hub = hub;
     this.#config = config;
-    this.#log = log.child({ component: 'relay' });
-    this.#backoff = config.backoff ?? DEFAULT_BACKOFF;
-    this.#timeoutMs = config.timeoutMs;
+    this.#ctx = { hub, log: log.child({ component: 'relay' }), backoff: config.backoff ?? DEFAULT_BACKOFF, timeoutMs: config.timeoutMs };
     if (config.push.length > 0) hub.events.on('published', this.#onPublished);
     if (config.pullOnDemand.length > 0) hub.events.on('missing', this.#onMissing);
   }
@@ -348,7 +351,7 @@ export class RelayManager {
       if (url === null) continue;
       const already = [...this.#pushes].some((p) => p.stream === stream.name && p.url === url);
       if (already) continue;
-      const push = new PushRelay(this.#hub, stream.name, url, this.#log, this.#backoff, this.#timeoutMs, (p) => this.#pushes.delete(p));
+      const push = new PushRelay(this.#ctx, stream.name, url, (p) => this.#pushes.delete(p));
       this.#pushes.add(push);
       push.start();
     }
@@ -367,7 +370,7 @@ export class RelayManager {
   #startPull(app: string, key: string, url: string, onDemand: boolean): void {
     const name = `${app}/${key}`;
     if (this.#pulls.has(name)) return;
-    const pull = new PullRelay(this.#hub, app, key, url, onDemand, this.#log, this.#backoff, this.#timeoutMs, (p) => {
+    const pull = new PullRelay(this.#ctx, app, key, url, onDemand, (p) => {
       if (this.#pulls.get(p.name) === p) this.#pulls.delete(p.name);
     });
     this.#pulls.set(name, pull);
