@@ -279,8 +279,15 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
     const text = err.message ? ` (${err.message})` : '';
     // Say "cannot decode" only when the codecs really are unsupported: a media error right after a
     // seek (WebKit's "Failed to push buffer") plays fine on a fresh connection.
-    if (codecsUnsupported()) fail('codec-unsupported', `This browser cannot decode this stream${text}.`);
-    else recovery.lost('error', `media error ${err.code}${text}${everPlayed ? '' : ' before the first picture'}`);
+    if (codecsUnsupported()) {
+      fail('codec-unsupported', `This browser cannot decode this stream${text}.`);
+      return;
+    }
+    // A media error detaches the MediaSource and removes its SourceBuffers, so there is no picture
+    // left to keep: stop mpegts.js at once, or each segment still arriving before the retry is
+    // appended to a removed SourceBuffer and rejects with InvalidStateError inside the library.
+    teardown();
+    recovery.lost('error', `media error ${err.code}${text}${everPlayed ? '' : ' before the first picture'}`);
   }
 
   function onClickWhenBlocked(): void {

@@ -90,6 +90,13 @@ export class FakeMpegtsPlayer implements MpegtsPlayer {
   loaded = false;
   destroyed = false;
   paused = false;
+  /** The element detached the MediaSource (a media error): its SourceBuffers are gone. */
+  mediaSourceClosed = false;
+  /**
+   * Segments appended to removed SourceBuffers. The real library throws InvalidStateError for
+   * each, from its loader's promise chain, where the page sees an unhandled rejection.
+   */
+  deadAppends = 0;
 
   constructor(readonly source: MpegtsMediaDataSource, readonly config: MpegtsConfig) {}
 
@@ -115,6 +122,10 @@ export class FakeMpegtsPlayer implements MpegtsPlayer {
   }
   destroy(): void {
     this.destroyed = true;
+  }
+  /** A media segment arrives from the network: appended while loaded, dropped once unloaded. */
+  segmentArrives(): void {
+    if (this.loaded && !this.destroyed && this.mediaSourceClosed) this.deadAppends++;
   }
 
   /** What mpegts.js would emit; the player handles it one microtask later. */

@@ -197,6 +197,25 @@ describe('the live player with a fake mpegts.js', () => {
       expect(states()).not.toContain('unsupported');
     });
 
+    it('stop the old connection at once, since the media error closed its MediaSource, and recover once', async () => {
+      const p = await playing();
+      mpegts.last.emit('media_info', { videoCodec: 'avc1.64001f', audioCodec: 'mp4a.40.2', hasVideo: true, hasAudio: true });
+      await run();
+      const old = mpegts.last;
+      old.mediaSourceClosed = true;
+      video.error = { code: 3, message: 'Failed to push buffer' };
+      video.fire('error');
+      expect(old.loaded).toBe(false);
+      expect(old.destroyed).toBe(true);
+      old.segmentArrives(); // still on the wire when the error came
+      old.emit('error', 'MediaError', 'MediaMSEError', { msg: 'late' });
+      await run(600);
+      expect(old.deadAppends).toBe(0);
+      expect(mpegts.players).toHaveLength(2);
+      expect(p.stats().reconnects).toBe(1);
+      expect(p.state).toBe('playing');
+    });
+
     it('say "cannot decode" when the codecs really are unsupported', async () => {
       const p = await playing();
       browser.supported = (mime) => !/hvc1/.test(mime);
