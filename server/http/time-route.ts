@@ -1,7 +1,8 @@
 // `GET /api/time[?stream=APP/KEY]`: the gateway's wall clock, for the player's
 // clock offset (NTP-style, from the round trip), and with `stream` the anchor
 // that ties the stream's timeline to that clock: the newest audio/video
-// message's timestamp and when the gateway received it. Together they give the
+// message's timestamp and when the gateway received it, on the line through the
+// least delayed recent message (hub/arrival-clock.ts). Together they give the
 // true latency of a presented frame (docs/web-player.md). Open like
 // /api/health: it tells no more than whether a named stream is live.
 import type { Request, Response } from 'express';
@@ -19,9 +20,9 @@ export function timeRoute(hub: Hub) {
     const name = req.query['stream'];
     if (typeof name === 'string') {
       const s = hub.get(name);
-      answer.stream = s === undefined || s.anchorReceivedAt === 0
+      answer.stream = s === undefined || s.arrivals.receivedAt === 0
         ? null
-        : { name: s.name, timestamp: s.anchorTimestamp, receivedAt: s.anchorReceivedAt };
+        : { name: s.name, timestamp: s.arrivals.timestamp, receivedAt: s.arrivals.receivedAt };
     }
     res.setHeader('Cache-Control', 'no-store');
     res.json(answer);

@@ -5,6 +5,7 @@
 // cached keyframe's timestamp, not at 0.
 import type { WriteBatch } from './write-batch.js';
 import type { Logger } from '../log.js';
+import { ArrivalClock } from './arrival-clock.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
 import { JoinSequence } from './join-sequence.js';
 import { MediaTag, TagType } from './media-tag.js';
@@ -86,9 +87,8 @@ export class LiveStream {
   readonly rewind: RewindBuffer | null;
   #feeders = new Map<Subscriber, RewindFeed>();
 
-  /** The newest audio/video message: its timeline timestamp and when it arrived (wall clock, ms), for /api/time. */
-  anchorTimestamp = 0;
-  anchorReceivedAt = 0;
+  /** When each timeline timestamp arrived (wall clock), for /api/time's anchor. */
+  readonly arrivals = new ArrivalClock();
 
   /**
    * The last publisher was an internal pull (a cluster copy): the stream's bytes in came over an
@@ -224,8 +224,7 @@ export class LiveStream {
     if (type === TagType.Video) {
       const v = classifyVideo(body);
       const ts = this.timeline.map('video', timestamp, v.coded ? 'frame' : 'other');
-      this.anchorTimestamp = ts;
-      this.anchorReceivedAt = Date.now();
+      this.arrivals.note(ts, Date.now());
       this.#sawVideo = true;
       if (v.config !== undefined) {
         const tag = new MediaTag(TagType.Video, ts, body, false, true);
@@ -264,8 +263,7 @@ export class LiveStream {
       const a = classifyAudio(body);
       const isFrame = a.config === undefined && a.trackConfig === undefined;
       const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
-      this.anchorTimestamp = ts;
-      this.anchorReceivedAt = Date.now();
+      this.arrivals.note(ts, Date.now());
       this.#sawAudio = true;
       if (a.config !== undefined) {
         const tag = new MediaTag(TagType.Audio, ts, body, false, true);
