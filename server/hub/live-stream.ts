@@ -224,7 +224,8 @@ export class LiveStream {
     if (type === TagType.Video) {
       const v = classifyVideo(body);
       const ts = this.timeline.map('video', timestamp, v.coded ? 'frame' : 'other');
-      this.arrivals.note(ts, Date.now());
+      // Only frames stand on the line: headers carry whatever timestamp the publisher gave them.
+      if (v.coded) this.arrivals.note(ts, Date.now());
       this.#sawVideo = true;
       if (v.config !== undefined) {
         const tag = new MediaTag(TagType.Video, ts, body, false, true);
@@ -263,7 +264,7 @@ export class LiveStream {
       const a = classifyAudio(body);
       const isFrame = a.config === undefined && a.trackConfig === undefined;
       const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
-      this.arrivals.note(ts, Date.now());
+      if (isFrame) this.arrivals.note(ts, Date.now());
       this.#sawAudio = true;
       if (a.config !== undefined) {
         const tag = new MediaTag(TagType.Audio, ts, body, false, true);
