@@ -108,6 +108,12 @@ describe('RTMPT', () => {
     expect(slow.text).toMatch(/not received within 1000 ms/);
     // The probing session still works with its next number; the publisher never noticed.
     expect((await post(`/close/${id}/1`)).status).toBe(200);
+    // Bytes that are not RTMP end that tunnel's session (its last answer is still a 200), nothing else.
+    const garbage = (await (await post('/open/1')).text()).trim();
+    const refused = await post(`/send/${garbage}/0`, new Uint8Array([0x2a, ...new Uint8Array(1536)]));
+    expect(refused.status).toBe(200);
+    expect((await post(`/idle/${garbage}/1`)).status).toBe(404);
+    expect(mem.messages().filter((m) => m.msg === 'rtmp session ended' && m['protocol'] === 'rtmpt' && /handshake error/.test(String(m['reason'])))).toHaveLength(1);
     const frames = stream.videoFrames;
     await waitFor('publisher still sending', () => stream.videoFrames > frames + 30);
     expect(stream.publisher?.protocol).toBe('rtmpt');
@@ -147,12 +153,14 @@ describe('RTMPT through the shipped nginx config', () => {
     await gw?.close();
   });
 
-  it('ffmpeg publishes and plays over rtmpt:// through nginx', async () => {
+  it('ffmpeg publishes and plays over rtmpt:// through nginx; HTTP-FLV through it too', async () => {
     procs.push(publish(`rtmpt://127.0.0.1:${port}/live/proxied`));
     await waitFor('stream through nginx ready', () => gw.hub.get('live/proxied')?.ready === true, 30_000);
     expect(gw.hub.get('live/proxied')!.publisher?.protocol).toBe('rtmpt');
     const probe = await ffprobe(`rtmpt://127.0.0.1:${port}/live/proxied`);
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    const flv = await ffprobe(`http://127.0.0.1:${port}/live-gateway/live/proxied.flv`);
+    expect(flv.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
     const ident = await fetch(`http://127.0.0.1:${port}/fcs/ident2`, { method: 'POST', body: new Uint8Array([0]) });
     expect(ident.status).toBe(404);
   });

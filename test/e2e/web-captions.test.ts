@@ -1,6 +1,7 @@
-// Issue 16, the page's side: text posted to the API shows as a caption on the demo page when its
-// timestamp plays (never before), `c` toggles the overlay, and a publisher's own onCuePoint reaches
-// the embed page's player event at its timestamp. Real ffmpeg / the project's RTMP publisher, real Chromium.
+// Issue 16, the page's side: text posted to the API shows as a caption on the demo and embed pages
+// when its timestamp plays (never before), `c` toggles the overlay, and a publisher's own onCuePoint
+// reaches the embed page's player event at its timestamp. Real ffmpeg / the project's RTMP
+// publisher, real Chromium.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeAmf0 } from '../../server/amf/amf0.js';
 import { launchBrowser, type TestBrowser, type TestPage } from '../support/browser.js';
@@ -46,14 +47,16 @@ const WATCH_CAPTIONS = `(() => {
 interface CaptionChange { text: string; hidden: boolean; position: number | null }
 
 describe('captions on the page', () => {
-  let ffmpeg: Proc;
-  afterAll(() => ffmpeg?.stop());
+  const ffmpegs: Proc[] = [];
+  afterAll(() => Promise.all(ffmpegs.map((p) => p.stop())));
 
-  it('a cue posted to the API shows on the demo page when its timestamp plays, not before; `c` toggles it', async () => {
-    const name = 'live/captions';
-    ffmpeg = publish(gw.rtmpUrl(name));
+  it.each([
+    ['demo', 'live/captions', '/?stream='],
+    ['embed', 'live/embedcaptions', '/embed.html?stream='],
+  ])('a cue posted to the API shows on the %s page when its timestamp plays, not before; `c` toggles it', async (_page, name, pagePath) => {
+    ffmpegs.push(publish(gw.rtmpUrl(name)));
     await waitFor('stream ready', () => gw.hub.get(name)?.ready, 30_000);
-    const tp = await browser.open(gw.httpUrl(`/?stream=${name}`));
+    const tp = await browser.open(gw.httpUrl(`${pagePath}${name}`));
     await playingWithTimeline(tp);
     await tp.page.evaluate(WATCH_CAPTIONS);
 
