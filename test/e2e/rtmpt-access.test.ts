@@ -1,7 +1,7 @@
 // RTMPT sessions under the same access control and limits as plain RTMP: webhooks hear a tunnelled
 // publish and play (protocol rtmpt) and can refuse them, the per-address connection limit refuses a
-// new tunnel with a 503 while the tunnelled publisher carries on, and a tunnel nobody polls is closed
-// with one log line.
+// new tunnel with a 503 while the tunnelled publisher carries on, and a tunnel nobody polls (a
+// publisher killed without a word, a client that opened and went away) is closed with one log line.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,22 @@ describe('RTMPT and the RTMP limits', () => {
       const frames = stream.videoFrames;
       await waitFor('publisher still sending', () => stream.videoFrames > frames + 30);
       expect(stream.publisher?.protocol).toBe('rtmpt');
+    } finally {
+      await Promise.all(procs.splice(0).map((p) => p.stop()));
+      await gw.close();
+    }
+  });
+
+  it('a tunnelled publisher killed without a word ends its stream after --rtmpt-idle-timeout-ms', async () => {
+    const mem = memoryLog();
+    const gw = await startTestGateway({ 'rtmpt-idle-timeout-ms': 500 }, mem.log);
+    try {
+      const p = start(`rtmpt://127.0.0.1:${gw.httpPort}/live/killed`);
+      await waitFor('tunnelled stream ready', () => gw.hub.get('live/killed')?.ready === true, 30_000);
+      p.child.kill('SIGKILL');
+      await waitFor('the stream ended', () => gw.hub.get('live/killed') === undefined);
+      const ended = mem.messages().filter((m) => m.msg === 'rtmp session ended' && m['protocol'] === 'rtmpt');
+      expect(ended.map((m) => m['reason'])).toEqual(['rtmpt: not polled for 500 ms']);
     } finally {
       await Promise.all(procs.splice(0).map((p) => p.stop()));
       await gw.close();

@@ -27,8 +27,11 @@ afterAll(async () => {
 });
 
 interface Measured {
-  /** ms from navigation start to the first decoded frame */
+  /** ms from navigation start to the first decoded frame (shown still while the page holds playback for the join) */
   firstFrameMs: number;
+  /** ms from navigation start until the video plays (the join is over) and the buffer ahead when it did */
+  playingMs: number;
+  aheadAtPlaying: number;
   /** seconds of video buffered ahead of the playhead, 5 s after the first frame */
   aheadAfter5s: number;
   /** the same every 250 ms over those 5 s, for the record */
@@ -38,7 +41,7 @@ interface Measured {
 }
 
 describe('the demo page with an 8-second GOP', () => {
-  it('starts a viewer who joins late in the GOP and sits under one second of buffer ahead 5 s after its first frame', async () => {
+  it('starts a viewer who joins late in the GOP near the live edge, not at the cached keyframe, and sits under one second of buffer ahead 5 s after its first frame', async () => {
     const name = 'live/long-gop';
     procs.push(publish(gw.rtmpUrl(name), testSource(LONG_GOP)));
     const stream = await waitFor('the stream', () => gw.hub.get(name), 30_000);
@@ -56,23 +59,38 @@ describe('the demo page with an 8-second GOP', () => {
       const g = globalThis as unknown as { __player?: { stats(): Stats } };
       const stats = (): Stats | null => (g.__player ? g.__player.stats() : null);
       const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      type Video = { paused: boolean; currentTime: number };
+      const video = (globalThis as unknown as { document: { querySelector(s: string): Video | null } }).document.querySelector('[data-testid="video"]');
       for (let i = 0; i < 3000 && !((stats()?.decodedFrames ?? 0) > 0); i++) await sleep(10);
-      if (!((stats()?.decodedFrames ?? 0) > 0)) return { firstFrameMs: NaN, aheadAfter5s: NaN, aheadTrace: [], framesIn5s: 0 };
+      if (!((stats()?.decodedFrames ?? 0) > 0)) return { firstFrameMs: NaN, playingMs: NaN, aheadAtPlaying: NaN, aheadAfter5s: NaN, aheadTrace: [], framesIn5s: 0 };
       const firstFrameMs = performance.now();
+      let playingMs = NaN;
+      let aheadAtPlaying = NaN;
+      const watchPlaying = (async () => {
+        for (let i = 0; i < 600 && Number.isNaN(playingMs); i++) {
+          if (video !== null && !video.paused && video.currentTime > 0) {
+            playingMs = performance.now();
+            aheadAtPlaying = stats()?.bufferedAhead ?? NaN;
+          } else await sleep(10);
+        }
+      })();
       const framesAtFirst = stats()!.decodedFrames;
       const aheadTrace: number[] = [];
       for (let i = 0; i < 20; i++) {
         await sleep(250);
         aheadTrace.push(stats()?.bufferedAhead ?? -1);
       }
-      return { firstFrameMs, aheadAfter5s: aheadTrace[aheadTrace.length - 1]!, aheadTrace, framesIn5s: stats()!.decodedFrames - framesAtFirst };
+      await watchPlaying;
+      return { firstFrameMs, playingMs, aheadAtPlaying, aheadAfter5s: aheadTrace[aheadTrace.length - 1]!, aheadTrace, framesIn5s: stats()!.decodedFrames - framesAtFirst };
     })) as Measured;
-    console.log(`long GOP: cached ${cached} ms; first frame ${Math.round(m.firstFrameMs)} ms after navigation; buffer ahead after 5 s ${m.aheadAfter5s.toFixed(3)} s; ${m.framesIn5s} frames in those 5 s; trace ${m.aheadTrace.map((a) => a.toFixed(2)).join(' ')}`);
+    console.log(`long GOP: cached ${cached} ms; first frame ${Math.round(m.firstFrameMs)} ms after navigation; playing at ${Math.round(m.playingMs)} ms with ${m.aheadAtPlaying.toFixed(3)} s ahead; buffer ahead after 5 s ${m.aheadAfter5s.toFixed(3)} s; ${m.framesIn5s} frames in those 5 s; trace ${m.aheadTrace.map((a) => a.toFixed(2)).join(' ')}`);
     await tp.close();
     // (how fast is a figure for docs/web-player.md, not an assertion)
     expect(Number.isFinite(m.firstFrameMs), 'no frame decoded').toBe(true);
     const context = JSON.stringify({ m, errors: tp.errors.map((e) => e.message), console: tp.console.slice(-5) });
     expect(m.framesIn5s, context).toBeGreaterThan(10); // it kept playing
+    // it started playing near the live edge, not at the cached keyframe 6 s back
+    expect(m.aheadAtPlaying, context).toBeLessThan(1.0);
     expect(m.aheadAfter5s, context).toBeLessThan(1.0);
     expect(tp.errors.map((e) => e.message), context).toEqual([]);
   });
