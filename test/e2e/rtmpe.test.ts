@@ -1,5 +1,6 @@
 // RTMPE on the RTMP port: rtmpdump -l 2 (librtmp's encrypted handshake, DH + RC4) plays a live
-// stream into a file ffprobe reads; with --rtmpe false the same request is refused with a log line.
+// stream into a file ffprobe reads, also through the RTMPT tunnel (RTMPTE); with --rtmpe false the
+// same request is refused with a log line.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -60,6 +61,28 @@ describe('RTMPE', () => {
     procs.push(encrypted, plain);
     const stream = gw.hub.get('live/both')!;
     await waitFor('both players receiving', () => [...stream.subscribers].filter((s) => s.bytesSent > 200_000).length === 2);
+  });
+
+  it('through the RTMPT tunnel too: rtmpdump plays over RTMPT (-l 1) and RTMPTE (-l 3), both files H.264 + AAC', async () => {
+    const mem = memoryLog();
+    const gw = await startTestGateway({}, mem.log);
+    gateways.push(gw);
+    procs.push(publish(gw.rtmpUrl('live/tunnelled')));
+    await waitFor('stream ready', () => gw.hub.get('live/tunnelled')?.ready === true);
+    const stream = gw.hub.get('live/tunnelled')!;
+    for (const level of ['1', '3']) {
+      const out = outFile();
+      const dump = run('rtmpdump', ['-q', '-l', level, '--live', '-r', `rtmpt://127.0.0.1:${gw.httpPort}/live/tunnelled`, '-o', out]);
+      procs.push(dump);
+      await waitFor(`rtmpdump -l ${level} receiving`, () => [...stream.subscribers].some((s) => s.bytesSent > 400_000));
+      await dump.stop();
+      await waitFor('its session gone', () => stream.subscribers.size === 0);
+      const probe = await ffprobe(out);
+      expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
+    }
+    // Only the second one asked for the encrypted handshake, and got it inside the tunnel.
+    expect(mem.messages().filter((m) => m.msg === 'rtmpe handshake complete').map((m) => m['protocol'])).toEqual(['rtmpt']);
+    expect(mem.messages().filter((m) => m.msg === 'rtmp play started').map((m) => m['protocol'])).toEqual(['rtmpt', 'rtmpt']);
   });
 
   it('--rtmpe false refuses the encrypted handshake with one clear log line', async () => {
