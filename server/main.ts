@@ -2,6 +2,7 @@
 import cluster from 'node:cluster';
 import os from 'node:os';
 import { runPrimary } from './cluster/primary.js';
+import { stopWhenPrimaryGoes } from './cluster/primary-watch.js';
 import { ConfigError, helpText, loadConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { createLogger } from './log.js';
@@ -47,9 +48,19 @@ async function main(): Promise<void> {
       },
     };
     const primary = runPrimary({ workers, secret: config['cluster-secret'], ttlMs: config['cluster-ttl-ms'], log, ...redis });
-    const stopAll = (): void => void primary.stop().then(() => process.exit(0));
-    process.once('SIGINT', stopAll);
-    process.once('SIGTERM', stopAll);
+    let signals = 0;
+    const stopAll = (signal: string): void => {
+      // A second signal means now: no more waiting on the workers.
+      if (signals++ > 0) {
+        primary.kill();
+        process.exit(1);
+      }
+      log.info({ signal }, 'stopping the workers');
+      // Non-zero when a worker had to be killed: its shutdown hung.
+      void primary.stop().then(({ killed }) => process.exit(killed > 0 ? 1 : 0));
+    };
+    process.on('SIGINT', () => stopAll('SIGINT'));
+    process.on('SIGTERM', () => stopAll('SIGTERM'));
     return;
   }
   const gw = await startGateway(config, log);
@@ -83,6 +94,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  stopWhenPrimaryGoes(() => stop('primary gone'));
 }
 
 main().catch((err: unknown) => {

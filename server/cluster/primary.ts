@@ -27,6 +27,10 @@ interface WorkerState {
 }
 
 const RESTART_DELAY_MS = 500;
+/** a worker forces its own exit 5 s after SIGTERM (main.ts); past this it is stuck and gets SIGKILL */
+const STOP_GRACE_MS = 8_000;
+/** releasing this node's claims in Redis may not hold the exit longer than this */
+const REDIS_STOP_MS = 3_000;
 /** a busy worker answers late; the asking worker waits up to REPLY_TIMEOUT_MS (8 s) */
 const COLLECT_MS = 5_000;
 
@@ -40,7 +44,14 @@ export interface PrimaryOptions {
   redis?: PrimaryRedisOptions;
 }
 
-export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
+export interface Primary {
+  /** SIGTERM every worker, SIGKILL the ones that hang; resolves once all have exited */
+  stop(): Promise<{ killed: number }>;
+  /** SIGKILL every worker now */
+  kill(): void;
+}
+
+export function runPrimary(o: PrimaryOptions): Primary {
   const log = o.log.child({ component: 'primary' });
   const secret = o.secret !== '' ? o.secret : generateClusterSecret();
   const owners = new Map<string, Owner>();
@@ -88,6 +99,8 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     const w = cluster.fork({ [WORKER_ENV]: '1', RTMP_GATEWAY_CLUSTER_SECRET: secret });
     states.set(w.id, { url: null, streams: [], pulls: [], seen: Date.now() });
     w.on('message', (msg: unknown) => onMessage(w, msg as ToPrimary));
+    // A send racing the worker's exit fails here; without a listener it would crash the primary.
+    w.on('error', (err: Error) => log.warn({ worker: w.id, err: err.message }, 'message to a worker failed'));
   };
 
   /** Ask every worker; resolves once all have answered, or with the answers that came within COLLECT_MS. */
@@ -236,7 +249,10 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     broadcast();
     if (stopping) return;
     log.warn({ worker: w.id, pid: w.process.pid, code, signal }, 'worker died; starting a new one');
-    setTimeout(fork, RESTART_DELAY_MS).unref();
+    // A restart due while the primary stops would be a worker nobody stops.
+    setTimeout(() => {
+      if (!stopping) fork();
+    }, RESTART_DELAY_MS).unref();
   });
 
   // Owners whose worker went quiet (hung, not dead) lapse like Redis keys do.
@@ -261,19 +277,46 @@ export function runPrimary(o: PrimaryOptions): { stop(): Promise<void> } {
     async stop() {
       stopping = true;
       clearInterval(sweep);
-      const exits = Object.values(cluster.workers ?? {}).map(
-        (w) => new Promise<void>((resolve) => {
-          if (w === undefined || w.isDead()) return resolve();
-          w.once('exit', () => resolve());
-          w.process.kill('SIGTERM');
-        }),
-      );
-      await Promise.all(exits);
-      // Workers release their claims as they stop; what is left is released here.
+      const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && !w.isDead());
+      const killed = await stopWorkers(workers, log);
+      // Workers release their claims as they stop; what is left is released here, unless Redis hangs.
       if (member !== null) {
-        await Promise.all([...owners.keys()].map((n) => member.release(n)));
-        await member.close();
+        const redisDone = Promise.all([...owners.keys()].map((n) => member.release(n))).then(() => member.close());
+        await Promise.race([redisDone, new Promise<void>((resolve) => setTimeout(resolve, REDIS_STOP_MS).unref())]);
       }
+      return { killed };
+    },
+    kill() {
+      stopping = true;
+      for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined && !w.isDead()) w.process.kill('SIGKILL');
     },
   };
+}
+
+/**
+ * SIGTERM to every worker; one still alive after STOP_GRACE_MS (its event loop blocked, or its
+ * shutdown stuck) gets SIGKILL, so a stuck worker never holds the primary. Resolves once all have
+ * exited, to how many had to be killed.
+ */
+async function stopWorkers(workers: Worker[], log: Logger): Promise<number> {
+  let killed = 0;
+  await Promise.all(workers.map((w) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      if (w.isDead()) return;
+      killed++;
+      log.warn({ worker: w.id, pid: w.process.pid, graceMs: STOP_GRACE_MS }, 'worker did not stop in time; killing it');
+      w.process.kill('SIGKILL');
+    }, STOP_GRACE_MS);
+    w.process.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (w.process.exitCode !== null || w.process.signalCode !== null) {
+      clearTimeout(timer);
+      resolve();
+      return;
+    }
+    w.process.kill('SIGTERM');
+  })));
+  return killed;
 }

@@ -72,6 +72,8 @@ export class WorkerRegistry implements StreamRegistry {
 
   /** Ask the primary; resolves to undefined when it does not answer in time. */
   ask(msg: WorkerRequest): Promise<unknown> {
+    // Without the primary (it has gone) nobody answers; process.send would only emit an 'error' event.
+    if (process.connected !== true) return Promise.resolve(undefined);
     const id = this.#nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
