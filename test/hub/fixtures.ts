@@ -1,7 +1,7 @@
 // Shared helpers for the hub tests: annotated-hex tag bodies, a recording Sink whose
 // bufferedBytes the test sets, a publisher that records kicks, and readable labels for
 // the sequence of tags a viewer received.
-import { vi } from 'vitest';
+import { afterEach, beforeEach, vi } from 'vitest';
 import { Hub, type HubOptions } from '../../server/hub/hub.js';
 import { LiveStream, type LiveStreamOptions, type PublisherInfo } from '../../server/hub/live-stream.js';
 import { defaultOptions } from '../../server/options.js';
@@ -197,4 +197,17 @@ export function startAv(stream: LiveStream, t0 = 0): void {
   stream.push(9, t0, avcKey(1));
   stream.push(8, t0 + 10, aacFrame(1));
   stream.push(9, t0 + 40, avcInter(2));
+}
+
+/** What `FakeSink.log` shows first for a viewer told the stream carries audio and video. */
+export const BEGIN_AV = 'begin(audio=true,video=true)';
+
+/** Fake timers in every test of the calling file (grace periods and kicks run on them), real ones after. */
+export function useFakeTimersEachTest(): void {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
 }
