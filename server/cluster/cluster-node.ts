@@ -162,7 +162,9 @@ export class ClusterNode {
           await this.#o.registry.release(name);
         }
       }
-      const lost = await this.#o.registry.refresh(owned, [...this.#pulls.keys()]);
+      let viewers = 0;
+      for (const stream of this.#o.hub.streams.values()) viewers += this.#o.hub.viewersByProtocol(stream).total;
+      const lost = await this.#o.registry.refresh(owned, [...this.#pulls.keys()], viewers);
       for (const name of lost) {
         const pub = this.#o.hub.get(name)?.publisher;
         this.#claimed.delete(name);
