@@ -68,9 +68,18 @@ export function prepareElement(video: HTMLVideoElement): void {
   if (onlyManagedMediaSource()) video.disableRemotePlayback = true;
 }
 
-/** Settings every connection gets whatever the caller passed: no MSE worker on the iPhone path. */
+/**
+ * Settings every connection gets whatever the caller passed, on the iPhone path (ManagedMediaSource):
+ * no MSE worker; and no cleanup of old media by mpegts.js, since a managed source evicts what it
+ * no longer needs by itself, and mpegts.js's cleanup check reads SourceBuffer.buffered before every
+ * append, which throws once the engine has closed the source (a decode error does that): in the
+ * loader's promise chain, where nothing catches it. Without that check an append into a closed
+ * source fails inside appendBuffer, which mpegts.js catches and reports as a media error.
+ */
 export function engineConfig(config: MpegtsConfig): MpegtsConfig {
-  return onlyManagedMediaSource() ? { ...config, enableWorker: false, enableWorkerForMSE: false } : config;
+  return onlyManagedMediaSource()
+    ? { ...config, enableWorker: false, enableWorkerForMSE: false, autoCleanupSourceBuffer: false }
+    : config;
 }
 
 export class Connection {

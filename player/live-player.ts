@@ -275,17 +275,14 @@ export function createLivePlayer(video: HTMLVideoElement, options: LivePlayerOpt
 
   function onVideoError(): void {
     const err = video.error;
-    if (!err || !isConnected(board.state) || err.code === 1) return; // 1: aborted by a new load
+    if (!err || err.code === 1) return; // 1: aborted by a new load
+    // A media error closes the media source and removes its SourceBuffers: there is no picture left
+    // to keep, even while recovering already, and mpegts.js must stop appending to removed buffers.
+    if (!isConnected(board.state)) return teardown();
     const text = err.message ? ` (${err.message})` : '';
-    // Say "cannot decode" only when the codecs really are unsupported: a media error right after a
+    // "Cannot decode" only when the codecs really are unsupported: a media error right after a
     // seek (WebKit's "Failed to push buffer") plays fine on a fresh connection.
-    if (codecsUnsupported()) {
-      fail('codec-unsupported', `This browser cannot decode this stream${text}.`);
-      return;
-    }
-    // A media error detaches the MediaSource and removes its SourceBuffers, so there is no picture
-    // left to keep: stop mpegts.js at once, or each segment still arriving before the retry is
-    // appended to a removed SourceBuffer and rejects with InvalidStateError inside the library.
+    if (codecsUnsupported()) return fail('codec-unsupported', `This browser cannot decode this stream${text}.`);
     teardown();
     recovery.lost('error', `media error ${err.code}${text}${everPlayed ? '' : ' before the first picture'}`);
   }

@@ -1,14 +1,14 @@
-// Long fuzzing run of every hostile-input property in test/reliability/fuzz.test.ts.
+// Long fuzzing run of every hostile-input property in test/reliability/fuzz/*.test.ts.
 //
 //   npm run fuzz                          # 1,000,000 cases per property, at most 30 minutes in all
 //   npm run fuzz -- --runs 200000 --minutes 5
 //   npm run fuzz -- --seed 12345          # replay a run (fast-check also prints seed and path on failure)
 //   npm run fuzz -- --capture             # re-record test/fixtures/ffmpeg-publish.rtmp (needs ffmpeg)
 //
-// The test file reads FUZZ_RUNS (cases per property), FUZZ_SECONDS (time cap per
-// property), FUZZ_SEED and FUZZ_REPORT (a JSON-lines file it appends one line per
-// property to); CI runs it with none of them set, i.e. a short pass. This script
-// sets them, runs vitest on that one file and prints cases/s per property.
+// The test files read FUZZ_RUNS (cases per property), FUZZ_SECONDS (time cap per
+// property), FUZZ_SEED and FUZZ_REPORT (a JSON-lines file they append one line per
+// property to); CI runs them with none of them set, i.e. a short pass. This script
+// sets them, runs vitest on those files one after the other and prints cases/s per property.
 // Exit status: vitest's (non-zero when any property found a counterexample).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -17,9 +17,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const FUZZ_FILE = 'test/reliability/fuzz.test.ts';
+const FUZZ_DIR = 'test/reliability/fuzz/';
 export const FIXTURE = path.join(root, 'test', 'fixtures', 'ffmpeg-publish.rtmp');
-/** properties in FUZZ_FILE (kept in step with it: the time budget is split between them) */
+/** properties in FUZZ_DIR's files (kept in step with them: the time budget is split between them) */
 const PROPERTY_COUNT = 17;
 
 interface Args {
@@ -75,7 +75,7 @@ async function fuzz(a: Args): Promise<number> {
   );
   const started = Date.now();
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(path.join(root, 'node_modules', '.bin', 'vitest'), ['run', FUZZ_FILE, '--reporter=verbose'], {
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'vitest'), ['run', FUZZ_DIR, '--no-file-parallelism', '--reporter=verbose'], {
       cwd: root,
       env,
       stdio: 'inherit',

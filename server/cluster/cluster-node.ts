@@ -10,6 +10,7 @@ import { RtmptTunnel } from '../rtmpt/tunnel.js';
 import type { Hub } from '../hub/hub.js';
 import type { Logger } from '../log.js';
 import { InternalPull } from './internal-pull.js';
+import { AnchoredLinkSink } from './link-anchor.js';
 import { checkInternal, CLUSTER_REWIND_HEADER } from './link-auth.js';
 import type { ClusterView, StreamLocation, StreamRegistry } from './registry.js';
 
@@ -129,7 +130,10 @@ export class ClusterNode {
       // The public checks ran on the node the viewer reached; the secret stands for them here.
       this.#routingInternal = true;
       try {
-        void serveHttpFlv(req, res, play, { hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}`, internal: true });
+        void serveHttpFlv(req, res, play, {
+          hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}`, internal: true,
+          linkSink: (r, browser) => new AnchoredLinkSink(r, browser, () => this.#o.hub.get(play.name)?.arrivalAnchor() ?? null),
+        });
       } finally {
         this.#routingInternal = false;
       }

@@ -10,6 +10,8 @@ import type { Logger } from '../log.js';
 import { FlvDemuxer } from '../media/flv.js';
 import { ingestMessage } from '../rtmp/ingest.js';
 import { CLUSTER_PULL_PREFIX } from './internal-copy.js';
+import { TagType } from '../hub/media-tag.js';
+import { LinkAnchor, readArrivalAnchor } from './link-anchor.js';
 import { RemoteRewind } from './remote-rewind.js';
 import { CLUSTER_PEER_HEADER, CLUSTER_REWIND_HEADER, CLUSTER_SECRET_HEADER } from './link-auth.js';
 
@@ -44,6 +46,7 @@ export class InternalPull {
   #lastData = 0;
   #connections = 0;
   #ownerRewind: { ms: number; at: number } | null = null;
+  readonly #anchor = new LinkAnchor();
   bytesIn = 0;
 
   constructor(
@@ -64,6 +67,13 @@ export class InternalPull {
       // This copy starts at the pull: a viewer behind live gets a link of its own to the owner's window.
       rewind(viewer, rewindMs) {
         return new RemoteRewind(viewer, rewindMs, { url: pull.url, secret: opts.secret, peer: opts.peer, timeoutMs: opts.timeoutMs });
+      },
+      // The owner received the frames first: its arrival line, on this copy's timeline.
+      arrivalAnchor() {
+        const s = pull.#stream;
+        const owner = s === null || s.arrivals.receivedAt === 0 ? null : pull.#anchor.at(s.arrivals.timestamp);
+        // No frame reached the owner after it reached this copy: an owner whose clock runs ahead is held to the copy's line.
+        return owner === null ? null : { timestamp: owner.timestamp, receivedAt: Math.min(owner.receivedAt, s!.arrivals.receivedAt) };
       },
       // The owner's window when the link opened, grown since at real time up to the configured length.
       rewindSpanMs() {
@@ -125,9 +135,21 @@ export class InternalPull {
       // A new upstream (reconnect, or a new owner) starts its own timeline: rebase it onto ours.
       if (this.#connections++ > 0 && this.#stream !== null) this.#stream.attach(this.publisher);
       const writeBatch = this.opts.hub.writeBatch;
+      const anchor = this.#anchor;
+      anchor.reset();
       const ingest = (stream: LiveStream, chunk: Buffer): void => {
         for (const tag of demux.push(chunk)) {
+          if (tag.type === TagType.Script) {
+            const a = readArrivalAnchor(tag.payload);
+            if (a !== null) {
+              anchor.received(a);
+              continue;
+            }
+          }
+          const noted = stream.arrivals.noted;
           ingestMessage(stream, { csid: 0, streamId: 1, type: tag.type, timestamp: tag.timestamp, payload: tag.payload });
+          // A frame on the copy's arrival line: where this link's timestamps sit on the copy's timeline.
+          if (stream.arrivals.noted !== noted) anchor.mapped(tag.timestamp, stream.arrivals.timestamp);
         }
       };
       res.on('data', (chunk: Buffer) => {

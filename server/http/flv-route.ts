@@ -92,7 +92,7 @@ export async function serveHttpFlv(
   req: IncomingMessage,
   res: ServerResponse,
   play: PlayRequest,
-  opts: ViewerRouteOptions,
+  opts: ViewerRouteOptions & { linkSink?: (res: ServerResponse, browser: boolean) => Sink },
 ): Promise<void> {
   const text = (status: number, body: string): void => {
     res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' }).end(`${body}\n`);
@@ -112,7 +112,7 @@ export async function serveHttpFlv(
       res.writeHead(200, FLV_HEADERS).end();
       return false;
     },
-    sink: (browser) => new HttpFlvSink(res, browser, opts.internal === true ? 'internal' : 'http'),
+    sink: (browser) => opts.linkSink?.(res, browser) ?? new HttpFlvSink(res, browser, opts.internal === true ? 'internal' : 'http'),
     accepted() {
       if (res.headersSent) return;
       // A viewer waiting for the first keyframe learns at once that the stream exists.

@@ -20,9 +20,9 @@ export function timeRoute(hub: Hub) {
     const name = req.query['stream'];
     if (typeof name === 'string') {
       const s = hub.get(name);
-      answer.stream = s === undefined || s.arrivals.receivedAt === 0
-        ? null
-        : { name: s.name, timestamp: s.arrivals.timestamp, receivedAt: s.arrivals.receivedAt };
+      // A cluster copy answers with its owner's receipt, mapped onto the copy's timeline.
+      const anchor = s?.arrivalAnchor() ?? null;
+      answer.stream = s === undefined || anchor === null ? null : { name: s.name, ...anchor };
     }
     res.setHeader('Cache-Control', 'no-store');
     res.json(answer);

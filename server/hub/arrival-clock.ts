@@ -5,6 +5,12 @@
 // alone would carry that one message's delay into everything derived from it, and the player's
 // true latency (docs/web-player.md) would read low by it.
 
+/** A point of a stream's arrival line: timeline `timestamp` was received at `receivedAt` (wall clock ms). */
+export interface ArrivalAnchor {
+  timestamp: number;
+  receivedAt: number;
+}
+
 /** Each bucket of the sliding minimum; the minimum spans the current and the previous bucket. */
 const BUCKET_MS = 1000;
 /** A message this much later than the line is a break (a publisher back after a pause), not jitter. */
@@ -16,6 +22,8 @@ export class ArrivalClock {
   #bucketStart = -Infinity;
   #newest = 0;
   #seen = false;
+  /** messages noted so far: a caller tells whether the message it just handed on stood on the line */
+  noted = 0;
 
   /** A message of the timeline at `timestamp` arrived at `receivedAt` (wall clock ms). */
   note(timestamp: number, receivedAt: number): void {
@@ -32,6 +40,7 @@ export class ArrivalClock {
     if (lag < this.#current) this.#current = lag;
     this.#newest = timestamp;
     this.#seen = true;
+    this.noted++;
   }
 
   get #lag(): number {

@@ -5,7 +5,7 @@
 // cached keyframe's timestamp, not at 0.
 import type { WriteBatch } from './write-batch.js';
 import type { Logger } from '../log.js';
-import { ArrivalClock } from './arrival-clock.js';
+import { ArrivalClock, type ArrivalAnchor } from './arrival-clock.js';
 import { GopCache, type GopCacheLimits } from './gop-cache.js';
 import { JoinSequence } from './join-sequence.js';
 import { MediaTag, TagType } from './media-tag.js';
@@ -40,6 +40,11 @@ export interface PublisherInfo {
   rewind?(viewer: Subscriber, rewindMs: number): RewindFeed | null;
   /** with rewind(): how far back the source's window reaches now (ms) */
   rewindSpanMs?(): number;
+  /**
+   * A copy's frames were received first by its source: the source's arrival line, on this
+   * stream's timeline (a cluster copy maps its owner's). null when not known (yet).
+   */
+  arrivalAnchor?(): ArrivalAnchor | null;
 }
 
 /** A rewind viewer's feed, stopped when the viewer leaves. */
@@ -133,6 +138,13 @@ export class LiveStream {
         'publisher timestamps jumped: timeline re-offset to continue smoothly',
       ),
     );
+  }
+
+  /** Where the timeline stands on the wall clock of first receipt (/api/time); null before any frame. */
+  arrivalAnchor(): ArrivalAnchor | null {
+    const fromSource = this.#publisher?.arrivalAnchor?.();
+    if (fromSource !== undefined && fromSource !== null) return fromSource;
+    return this.arrivals.receivedAt === 0 ? null : { timestamp: this.arrivals.timestamp, receivedAt: this.arrivals.receivedAt };
   }
 
   /** Who publishes now; changed only by attach, detach, takeOver and shutdown. */

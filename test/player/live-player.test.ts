@@ -216,6 +216,23 @@ describe('the live player with a fake mpegts.js', () => {
       expect(p.state).toBe('playing');
     });
 
+    it('stop the connection kept for its last picture when a media error comes while already reconnecting', async () => {
+      const p = await playing();
+      const old = mpegts.last;
+      old.emit('loading_complete');
+      await run();
+      expect(p.state).not.toBe('playing');
+      expect(old.loaded).toBe(true); // kept (quiet) while the player checks whether the stream is live
+      old.mediaSourceClosed = true;
+      video.error = { code: 3, message: 'Media failed to decode' };
+      video.fire('error');
+      expect(old.destroyed).toBe(true);
+      old.segmentArrives();
+      expect(old.deadAppends).toBe(0);
+      await run(3000);
+      expect(mpegts.players.length).toBeGreaterThan(1);
+    });
+
     it('say "cannot decode" when the codecs really are unsupported', async () => {
       const p = await playing();
       browser.supported = (mime) => !/hvc1/.test(mime);
@@ -346,6 +363,17 @@ describe('the iPhone path (ManagedMediaSource only)', () => {
     expect(video.disableRemotePlayback).toBe(true);
     expect(video.attributes.get('playsinline')).toBe('');
     expect(mpegts.last.config).toMatchObject({ enableWorker: false, enableWorkerForMSE: false });
+  });
+
+  it('leaves old media to the managed source to evict (mpegts.js cleanup off), elsewhere keeps the cleanup', async () => {
+    start();
+    await run();
+    expect(mpegts.last.config.autoCleanupSourceBuffer).toBe(false);
+    restoreBrowser();
+    browser = stubBrowser();
+    start();
+    await run();
+    expect(mpegts.last.config.autoCleanupSourceBuffer).toBe(true);
   });
 
   it('says unsupported only when there is no media source at all', async () => {
