@@ -132,7 +132,10 @@ export class ClusterNode {
       try {
         void serveHttpFlv(req, res, play, {
           hub: this.#o.hub, log: this.#log, clientAddress: () => `cluster:${check.peer}`, internal: true,
-          linkSink: (r, browser) => new AnchoredLinkSink(r, browser, () => this.#o.hub.get(play.name)?.arrivalAnchor() ?? null),
+          // A copy's pull carries the owner's arrival anchor; a rewind link (one viewer behind live) does not.
+          ...(play.query.has('rewind') ? {} : {
+            linkSink: (r: ServerResponse, browser: boolean) => new AnchoredLinkSink(r, browser, () => this.#o.hub.get(play.name)?.arrivalAnchor() ?? null),
+          }),
         });
       } finally {
         this.#routingInternal = false;
@@ -159,7 +162,9 @@ export class ClusterNode {
           await this.#o.registry.release(name);
         }
       }
-      const lost = await this.#o.registry.refresh(owned, [...this.#pulls.keys()]);
+      let viewers = 0;
+      for (const stream of this.#o.hub.streams.values()) viewers += this.#o.hub.viewersByProtocol(stream).total;
+      const lost = await this.#o.registry.refresh(owned, [...this.#pulls.keys()], viewers);
       for (const name of lost) {
         const pub = this.#o.hub.get(name)?.publisher;
         this.#claimed.delete(name);

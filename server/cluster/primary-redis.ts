@@ -33,7 +33,7 @@ export interface NodeMember {
 
 export interface NodeMemberHooks {
   /** what this node holds now: owned by one of its workers, and pulled from other nodes */
-  held(): { owned: string[]; pulls: string[] };
+  held(): { owned: string[]; pulls: string[]; viewers: number };
   /** Redis says another node took `name` over */
   lost(name: string): void;
   /** the owners of other nodes changed */
@@ -55,8 +55,8 @@ export function joinRedis(o: PrimaryRedisOptions, hooks: NodeMemberHooks, log: L
     }
     if (ticking) return;
     ticking = true;
-    const { owned, pulls } = hooks.held();
-    redis.refresh(owned, pulls).then(
+    const { owned, pulls, viewers } = hooks.held();
+    redis.refresh(owned, pulls, viewers).then(
       (lost) => {
         ticking = false;
         for (const name of lost) hooks.lost(name);

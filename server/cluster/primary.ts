@@ -23,6 +23,7 @@ interface WorkerState {
   url: string | null;
   streams: string[];
   pulls: string[];
+  viewers: number;
   seen: number;
 }
 
@@ -66,8 +67,12 @@ export function runPrimary(o: PrimaryOptions): Primary {
   const member: NodeMember | null = o.redis === undefined ? null : joinRedis(o.redis, {
     held: () => {
       const pulls = new Set<string>();
-      for (const st of states.values()) for (const p of st.pulls) if (!owners.has(p)) pulls.add(p);
-      return { owned: [...owners.keys()], pulls: [...pulls] };
+      let viewers = 0;
+      for (const st of states.values()) {
+        viewers += st.viewers;
+        for (const p of st.pulls) if (!owners.has(p)) pulls.add(p);
+      }
+      return { owned: [...owners.keys()], pulls: [...pulls], viewers };
     },
     lost: (name) => {
       if (!owners.delete(name)) return;
@@ -97,7 +102,7 @@ export function runPrimary(o: PrimaryOptions): Primary {
 
   const fork = (): void => {
     const w = cluster.fork({ [WORKER_ENV]: '1', RTMP_GATEWAY_CLUSTER_SECRET: secret });
-    states.set(w.id, { url: null, streams: [], pulls: [], seen: Date.now() });
+    states.set(w.id, { url: null, streams: [], pulls: [], viewers: 0, seen: Date.now() });
     w.on('message', (msg: unknown) => onMessage(w, msg as ToPrimary));
     // A send racing the worker's exit fails here; without a listener it would crash the primary.
     w.on('error', (err: Error) => log.warn({ worker: w.id, err: err.message }, 'message to a worker failed'));
@@ -168,7 +173,7 @@ export function runPrimary(o: PrimaryOptions): Primary {
           owners.set(name, { url: m.url, worker: w.id, at: Date.now() });
         }
         if (state !== undefined && state.url !== m.url) changed = true;
-        if (state !== undefined) Object.assign(state, { url: m.url, streams: m.owned, pulls: m.pulls, seen: Date.now() });
+        if (state !== undefined) Object.assign(state, { url: m.url, streams: m.owned, pulls: m.pulls, viewers: typeof m.viewers === 'number' ? m.viewers : 0, seen: Date.now() });
         if (changed) broadcast();
         return reply(w, m.id, lost);
       }
@@ -189,7 +194,7 @@ export function runPrimary(o: PrimaryOptions): Primary {
       case 'view': {
         const now = Date.now();
         const workers: ClusterNodeView[] = [...states].map(([id, s]) => ({
-          id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, seenMsAgo: now - s.seen,
+          id: `worker ${id}`, url: s.url ?? '', streams: s.streams, pulls: s.pulls, viewers: s.viewers, seenMsAgo: now - s.seen,
           ...(cluster.workers?.[id]?.process.pid !== undefined ? { pid: cluster.workers[id]!.process.pid! } : {}),
         }));
         if (member !== null) {

@@ -200,7 +200,7 @@ export class RedisRegistry implements StreamRegistry {
     }
   }
 
-  async refresh(owned: readonly string[], pulls: readonly string[]): Promise<string[]> {
+  async refresh(owned: readonly string[], pulls: readonly string[], viewers: number): Promise<string[]> {
     if (!this.#health.connected) return [];
     const lost: string[] = [];
     try {
@@ -213,7 +213,7 @@ export class RedisRegistry implements StreamRegistry {
           if (r[i] === 0) lost.push(n);
         });
       }
-      const beat = JSON.stringify({ url: this.#o.self, streams: owned, pulls, at: Date.now() });
+      const beat = JSON.stringify({ url: this.#o.self, streams: owned, pulls, viewers, at: Date.now() });
       await this.#client.set(`${this.#o.prefix}node:${this.#o.self}`, beat, { PX: this.#o.ttlMs });
     } catch {
       return [];
@@ -260,8 +260,9 @@ export class RedisRegistry implements StreamRegistry {
       try {
         const now = Date.now();
         for (const [, raw] of await this.#entries(`${this.#o.prefix}node:*`)) {
-          const beat = JSON.parse(raw) as { url: string; streams: string[]; pulls: string[]; at: number };
-          nodes.push({ id: beat.url, url: beat.url, streams: beat.streams, pulls: beat.pulls, seenMsAgo: Math.max(0, now - beat.at) });
+          const beat = JSON.parse(raw) as { url: string; streams: string[]; pulls: string[]; viewers?: number; at: number };
+          // A node of an older version says nothing of its viewers.
+          nodes.push({ id: beat.url, url: beat.url, streams: beat.streams, pulls: beat.pulls, viewers: beat.viewers ?? 0, seenMsAgo: Math.max(0, now - beat.at) });
         }
         const prefix = `${this.#o.prefix}stream:`;
         for (const [k, owner] of await this.#entries(`${prefix}*`)) streams.push({ name: k.slice(prefix.length), owner });

@@ -28,6 +28,8 @@ export interface ClusterNodeView {
   url: string;
   streams: string[];
   pulls: string[];
+  /** viewers it serves (internal links to other workers or nodes are not viewers) */
+  viewers: number;
   /** ms since this node last said it is alive */
   seenMsAgo: number;
   /** workers: the worker's process id */
@@ -46,10 +48,10 @@ export interface StreamRegistry {
   /** Take `name` for this process, atomically; `takeover` overwrites another owner (who then loses it). */
   claim(name: string, takeover: boolean): Promise<ClaimResult>;
   /**
-   * Keep this process's claims alive and say which streams it publishes and pulls (heartbeat).
-   * Resolves to the names another owner has taken over.
+   * Keep this process's claims alive and say which streams it publishes and pulls and how many
+   * viewers it serves (heartbeat). Resolves to the names another owner has taken over.
    */
-  refresh(owned: readonly string[], pulls: readonly string[]): Promise<string[]>;
+  refresh(owned: readonly string[], pulls: readonly string[], viewers: number): Promise<string[]>;
   release(name: string): Promise<void>;
   /** From the last snapshot: who else holds `name`. */
   locate(name: string): StreamLocation | null;

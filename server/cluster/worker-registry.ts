@@ -10,7 +10,7 @@ export const WORKER_ENV = 'RTMP_GATEWAY_WORKER';
 /** Messages between a worker and the primary; `gw` tells them from other IPC traffic (e.g. prom-client's). */
 export type ToPrimary =
   | { gw: 'claim'; id: number; name: string; takeover: boolean; url: string }
-  | { gw: 'refresh'; id: number; owned: string[]; pulls: string[]; url: string }
+  | { gw: 'refresh'; id: number; owned: string[]; pulls: string[]; viewers: number; url: string }
   | { gw: 'release'; id: number; name: string; url: string }
   | { gw: 'relocate'; id: number; name: string }
   | { gw: 'view'; id: number }
@@ -106,8 +106,8 @@ export class WorkerRegistry implements StreamRegistry {
     return r ?? { ok: true, degraded: 'the primary did not answer' };
   }
 
-  async refresh(owned: readonly string[], pulls: readonly string[]): Promise<string[]> {
-    const r = (await this.ask({ gw: 'refresh', owned: [...owned], pulls: [...pulls], url: this.#self })) as string[] | undefined;
+  async refresh(owned: readonly string[], pulls: readonly string[], viewers: number): Promise<string[]> {
+    const r = (await this.ask({ gw: 'refresh', owned: [...owned], pulls: [...pulls], viewers, url: this.#self })) as string[] | undefined;
     return r ?? [];
   }
 

@@ -18,7 +18,7 @@ const TTL_MS = 3_000;
 interface ClusterApi {
   self: string;
   health: { connected: boolean };
-  nodes: { url: string; streams: string[]; pulls: string[] }[];
+  nodes: { url: string; streams: string[]; pulls: string[]; viewers: number }[];
   streams: { name: string; owner: string }[];
   localPulls: { stream: string; from: string }[];
 }
@@ -103,6 +103,19 @@ describe('three nodes, one Redis, nginx in front', () => {
     expect(view.streams).toContainEqual({ name: 'live/main', owner: owner.url });
     expect(view.nodes.find((n) => n.url === owner.url)?.streams).toEqual(['live/main']);
     expect(view.localPulls.map((p) => p.from)).toEqual([`${owner.url}/live/main.flv`]);
+  });
+
+  it('/api/cluster counts each node\'s viewers, which add up to the whole cluster\'s', async () => {
+    // Two direct viewers on every node, two through nginx; the internal links are not viewers.
+    const view = await waitFor('heartbeats with every viewer', async () => {
+      const c = await owner.api<ClusterApi>('/api/cluster');
+      return c.nodes.reduce((n, node) => n + node.viewers, 0) === viewers.length ? c : undefined;
+    });
+    for (const node of view.nodes) expect(node.viewers).toBeGreaterThanOrEqual(2);
+    for (const node of nodes) {
+      const own = (await node.api<StreamsApi>('/api/streams')).streams.find((s) => s.name === 'live/main')!.viewers.total;
+      expect(view.nodes.find((n) => n.url === node.url)?.viewers).toBe(own);
+    }
   });
 
   it('a ?rewind= viewer on a node that only copies the stream is fed from the owner\'s window', async () => {

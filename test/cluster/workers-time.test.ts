@@ -72,6 +72,8 @@ describe('/api/time on a worker that holds a copy', () => {
     const pair = onCopy.flv.videoFrames().map((c) => ({ c, o: ownerFrames.filter((o) => o.payload.equals(c.payload)) })).find((p) => p.o.length === 1);
     expect(pair).toBeDefined();
     const offset = pair!.c.timestamp - pair!.o[0]!.timestamp;
+    // The copy takes the owner's anchor out of its pull: no viewer ever sees it.
+    expect(onCopy.flv.tags.filter((t) => t.payload.includes('|gatewayArrival'))).toEqual([]);
     expect(offset).toBeLessThanOrEqual(-OWNER_AHEAD_MS);
 
     // Where each answer puts a frame of owner timestamp t: receivedAt + (t - timestamp), with t + offset on the copy.

@@ -140,6 +140,8 @@ describe('--workers 2: the whole gateway from any worker', () => {
     const liveBound = anchor.timestamp + (Date.now() - anchorAt);
     for (const v of rewinders) {
       expect(v.flv.problems()).toEqual([]);
+      // The owner's arrival anchor rides only a copy's pull, never a viewer's rewind link.
+      expect(v.flv.tags.filter((t) => t.payload.includes('|gatewayArrival'))).toEqual([]);
       const first = v.flv.firstVideoFrame()!.timestamp;
       // Rewound on the owner's timeline (keyframes are 1 s apart): a viewer served live from a copy
       // that had just started would begin near 0, on the copy's own timeline.

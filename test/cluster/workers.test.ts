@@ -22,7 +22,7 @@ interface StreamsApi {
 }
 
 interface ClusterApi {
-  nodes: { id: string; url: string; pid?: number; streams: string[]; pulls: string[] }[];
+  nodes: { id: string; url: string; pid?: number; streams: string[]; pulls: string[]; viewers: number }[];
   streams: { name: string; owner: string }[];
 }
 
@@ -69,7 +69,12 @@ describe('--workers 2', () => {
     expect(s.workers.filter((w) => w.owner)).toHaveLength(1);
     expect(s.publisher?.protocol).toBe('rtmp');
 
-    const view = await node.api<ClusterApi>('/api/cluster');
+    // Each worker's viewers, as of its last refresh, match its share in /api/streams.
+    const view = await waitFor('every worker\'s viewers in /api/cluster', async () => {
+      const c = await node.api<ClusterApi>('/api/cluster');
+      return c.nodes.reduce((n, w) => n + w.viewers, 0) === VIEWERS ? c : undefined;
+    }, 30_000, 250);
+    for (const w of s.workers) expect(view.nodes.find((n) => n.id === `worker ${w.worker}`)?.viewers).toBe(w.viewers);
     expect(view.streams).toHaveLength(1);
     const puller = view.nodes.find((n) => n.pulls.includes('live/main'));
     expect(puller).toBeDefined();
