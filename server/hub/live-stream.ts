@@ -276,6 +276,7 @@ export class LiveStream {
       const a = classifyAudio(body);
       const isFrame = a.config === undefined && a.trackConfig === undefined;
       const ts = this.timeline.map('audio', timestamp, isFrame ? 'frame' : 'other');
+      if (ts === null) return; // stamped before the audio track's start on the timeline
       if (isFrame) this.arrivals.note(ts, Date.now());
       this.#sawAudio = true;
       if (a.config !== undefined) {

@@ -16,6 +16,17 @@
 //   by more than `forwardToleranceMs` beyond the wall-clock time since the
 //   track's previous frame. The timeline is then re-offset so the stream goes
 //   on one frame interval after where viewers are, as for a returning publisher.
+// - The second track's first frame is no jump: publishers stamp audio and video
+//   from unrelated clocks more often than one would think (hardware encoders;
+//   ffmpeg given two inputs with `-itsoffset` or a filter shifting one of them,
+//   whose muxer then holds one track back up to its 10 s interleave limit). The
+//   offset between the tracks as stamped is what players sync on, so it is kept
+//   when it is plausible (within the same tolerances, measured against the other
+//   track's newest frame); a larger one is no sync anyone means, and the track
+//   starts beside the other track's newest frame instead. Either way no warning.
+//   Audio stamped from before the track's floor (the timeline's start, or where
+//   a previous publisher left it) is dropped rather than clamped to a run of
+//   equal timestamps; video is clamped, as its first frame is a keyframe.
 export type TimelineTrack = 'audio' | 'video' | 'data';
 
 /** What a message is to the timeline: a coded frame anchors and moves it, anything else only follows. */
@@ -51,10 +62,14 @@ interface FrameTrack {
   out: number;
   /** the last positive step of this track (its frame interval), used to resume smoothly */
   step: number;
+  /** whether a frame of the current publisher went out on this track (until then audio from before `out` is dropped) */
+  started: boolean;
+  /** how far this track's offset moved at its last jump, for the other track to follow when it makes the same one */
+  shift: number;
 }
 
 function frameTrack(): FrameTrack {
-  return { raw: null, arrivedAt: 0, offset: null, out: 0, step: 0 };
+  return { raw: null, arrivedAt: 0, offset: null, out: 0, step: 0, started: false, shift: 0 };
 }
 
 export class Timeline {
@@ -90,6 +105,8 @@ export class Timeline {
     for (const t of [this.#audio, this.#video]) {
       t.raw = null;
       t.offset = null;
+      t.started = false;
+      t.shift = 0;
     }
   }
 
@@ -104,11 +121,19 @@ export class Timeline {
     return this.#dataOut;
   }
 
-  /** Map one message's publisher timestamp (as RTMP delivers it, 0 to 2^32-1) onto the timeline. */
-  map(track: TimelineTrack, timestamp: number, role: TimelineRole): number {
+  /**
+   * Map one message's publisher timestamp (as RTMP delivers it, 0 to 2^32-1) onto the timeline.
+   * null: an audio frame from before its track's start on the timeline, to drop.
+   */
+  map(track: 'video' | 'data', timestamp: number, role: TimelineRole): number;
+  map(track: TimelineTrack, timestamp: number, role: TimelineRole): number | null;
+  map(track: TimelineTrack, timestamp: number, role: TimelineRole): number | null {
     if (track === 'data') {
       if (this.#offset === null) return this.#dataOut;
-      const ts = Math.max(unwrap(timestamp, this.#lastRaw) + this.#offset, this.#dataOut);
+      // on either track's clock, which may be far apart: past the live position by more than jitter, it goes there
+      const live = Math.max(this.#audio.out, this.#video.out);
+      const own = unwrap(timestamp, this.#lastRaw) + this.#offset;
+      const ts = Math.max(own - live > this.limits.backwardToleranceMs ? live : own, this.#dataOut);
       this.#dataOut = ts;
       return ts;
     }
@@ -118,6 +143,8 @@ export class Timeline {
     if (role === 'other') {
       // Keeps its own time when that is plausible; never anchors, re-offsets or goes back.
       if (this.#offset === null) return t.out;
+      // Before the track's first frame its clock may be unrelated to the other track's (see above).
+      if (t.raw === null) return Math.max(t.out, this.#audio.out, this.#video.out);
       const ts = raw + (t.offset ?? this.#offset);
       if (ts > t.out && this.#within(ts - t.out, Math.max(0, now - t.arrivedAt))) t.out = ts;
       return t.out;
@@ -125,25 +152,31 @@ export class Timeline {
     let offset: number;
     if (this.#offset === null) {
       offset = this.#offset = this.#resumeAt(t) - raw;
+    } else if (t.raw === null) {
+      offset = this.#startBeside(raw, this.#offset, Math.max(0, now - this.#lastArrival));
     } else {
       offset = t.offset ?? this.#offset;
-      const ref = t.raw ?? this.#lastRaw!;
-      const wallGap = Math.max(0, now - (t.raw === null ? this.#lastArrival : t.arrivedAt));
+      const ref = t.raw;
+      const wallGap = Math.max(0, now - t.arrivedAt);
       if (!this.#within(raw - ref, wallGap)) {
         // A jump the other track already made (or a straggler still on the clock the other track is on):
         // follow that track's clock silently.
-        const other = track === 'audio' ? this.#video.offset : this.#audio.offset;
-        const follow = [this.#offset, other].find(
+        // With clocks apart (see above) the other track's jump shows as the same shift of its own offset.
+        const other = track === 'audio' ? this.#video : this.#audio;
+        const follow = [this.#offset, other.offset, offset + other.shift].find(
           (o) => o !== null && o !== offset && this.#within(raw + o - t.out, wallGap),
         );
         offset = follow ?? this.#reoffset(track, t, raw, raw - ref);
       }
     }
+    if (t.offset !== null && offset !== t.offset) t.shift = offset - t.offset;
     t.offset = offset;
     t.raw = raw;
     t.arrivedAt = now;
     this.#lastRaw = raw;
     this.#lastArrival = now;
+    if (track === 'audio' && !t.started && raw + offset < t.out) return null;
+    t.started = true;
     const ts = Math.max(raw + offset, t.out);
     if (ts > t.out && ts - t.out <= this.limits.backwardToleranceMs) t.step = ts - t.out;
     t.out = ts;
@@ -158,6 +191,15 @@ export class Timeline {
   /** Is a step of `jump` ms, `wallGap` ms of wall-clock after the previous frame, ordinary? */
   #within(jump: number, wallGap: number): boolean {
     return jump >= -this.limits.backwardToleranceMs && jump <= wallGap + this.limits.forwardToleranceMs;
+  }
+
+  /**
+   * The offset for a track's first frame when the other track is under way on `offset`: kept when the
+   * start it gives is plausible next to the other track's newest frame, else the start is that frame.
+   */
+  #startBeside(raw: number, offset: number, wallGap: number): number {
+    const live = Math.max(this.#audio.out, this.#video.out);
+    return this.#within(raw + offset - live, wallGap) ? offset : live - raw;
   }
 
   /** One frame interval of `t` after the latest timestamp given to any track (0 for a new stream). */

@@ -118,7 +118,10 @@ describe('LiveStream timeline', () => {
           for (const t of second) stream.push(t.type, secondStart + t.dt, t.type === 9 ? avcKey(3) : aacFrame(3));
 
           const tags = sink.tags;
-          expect(tags).toHaveLength(2 + first.length + second.length);
+          // every video frame goes out; an audio frame stamped before its track's start is dropped, never clamped
+          const videoIn = 2 + [...first, ...second].filter((t) => t.type === 9).length;
+          expect(tags.filter((t) => t.type === 9)).toHaveLength(videoIn);
+          expect(tags.length).toBeLessThanOrEqual(2 + first.length + second.length);
           expect(tags[0]!.timestamp).toBe(0);
           const last = { 8: -1, 9: -1 } as Record<number, number>;
           for (const t of tags) {
