@@ -7,6 +7,18 @@ import {
 
 useFakeTimersEachTest();
 
+/** A stream with a 5 s grace period whose only publisher left while `sink` was watching. */
+function publisherLeftWhileWatched(): ReturnType<typeof makeStream> & { sink: FakeSink } {
+  const made = makeStream({ graceMs: 5000 });
+  const p1 = new FakePublisher('p1');
+  made.stream.attach(p1);
+  startAv(made.stream);
+  const sink = new FakeSink();
+  made.stream.subscribe(sink);
+  made.stream.detach(p1);
+  return { ...made, sink };
+}
+
 describe('LiveStream publisher leaving', () => {
   it('without a grace period ends every viewer, waiting ones included, with reason unpublished', () => {
     const { stream, onEnd } = makeStream();
@@ -37,13 +49,7 @@ describe('LiveStream publisher leaving', () => {
   });
 
   it('keeps viewers through the grace period and lets a returning publisher continue them on a later timeline', () => {
-    const { stream, onEnd } = makeStream({ graceMs: 5000 });
-    const p1 = new FakePublisher('p1');
-    stream.attach(p1);
-    startAv(stream);
-    const sink = new FakeSink();
-    stream.subscribe(sink);
-    stream.detach(p1);
+    const { stream, onEnd, sink } = publisherLeftWhileWatched();
     expect(stream.state).toBe('idle');
     vi.advanceTimersByTime(4999);
     expect(sink.ends).toEqual([]);
@@ -80,13 +86,7 @@ describe('LiveStream publisher leaving', () => {
   });
 
   it('ends the viewers once the grace period runs out without a return', () => {
-    const { stream, onEnd } = makeStream({ graceMs: 5000 });
-    const p1 = new FakePublisher('p1');
-    stream.attach(p1);
-    startAv(stream);
-    const sink = new FakeSink();
-    stream.subscribe(sink);
-    stream.detach(p1);
+    const { stream, onEnd, sink } = publisherLeftWhileWatched();
     vi.advanceTimersByTime(5000);
     expect(sink.ends).toEqual([{ reason: 'unpublished', detail: 'publisher did not return' }]);
     expect(onEnd).toHaveBeenCalledExactlyOnceWith(stream);

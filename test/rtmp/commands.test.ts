@@ -8,18 +8,7 @@ import { ProtocolError } from '../../server/errors.js';
 import {
   commandMessage, dataMessage, decodeCommand, error, onStatus, result, splitQuery, status,
 } from '../../server/rtmp/commands.js';
-import { hex } from './fixtures.js';
-
-function expectProtocolError(fn: () => unknown, code: string): void {
-  let thrown: unknown = null;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(ProtocolError);
-  expect((thrown as ProtocolError).code).toBe(code);
-}
+import { expectProtocolError, hex } from './fixtures.js';
 
 // AMF0 bodies as ffmpeg sends them. Numbers are IEEE-754 doubles: 1 = 3ff0…, 2 = 4000…, 3 = 4008…, 4 = 4010…,
 // 5 = 4014…, 6 = 4018…, -2000 = c09f40….

@@ -4,6 +4,7 @@
 import { expect } from 'vitest';
 import { decodeAmf0, decodeAmf3CommandPayload } from '../../server/amf/amf0.js';
 import type { AmfValue } from '../../server/amf/types.js';
+import { ProtocolError } from '../../server/errors.js';
 import { ChunkStreamReader, type ChunkReaderLimits, type RtmpMessage } from '../../server/rtmp/chunk-reader.js';
 import { ChunkStreamWriter, type OutgoingMessage } from '../../server/rtmp/chunk-writer.js';
 import { commandMessage } from '../../server/rtmp/commands.js';
@@ -14,6 +15,18 @@ import { RtmpSession, type SessionOptions, type Transport } from '../../server/r
 /** Joins annotated hex fragments into a Buffer; whitespace and `|` are cosmetic. */
 export function hex(...parts: string[]): Buffer {
   return Buffer.from(parts.join('').replace(/[\s|]/g, ''), 'hex');
+}
+
+/** Runs `fn` and expects it to throw a ProtocolError with this code. */
+export function expectProtocolError(fn: () => unknown, code: string): void {
+  let thrown: unknown = null;
+  try {
+    fn();
+  } catch (err) {
+    thrown = err;
+  }
+  expect(thrown).toBeInstanceOf(ProtocolError);
+  expect((thrown as ProtocolError).code).toBe(code);
 }
 
 /** `n` bytes 0, 1, 2, … (mod 256) starting at `start`: payloads whose every byte position is recognisable. */

@@ -8,22 +8,11 @@ import {
   acknowledgement, Csid, MessageType, parseUserControl, readU32Payload, setChunkSize, setPeerBandwidth, splitAggregate,
   userControl, userControlAnswer, UserControlEvent, windowAckSize,
 } from '../../server/rtmp/messages.js';
-import { hex } from './fixtures.js';
+import { expectProtocolError, hex } from './fixtures.js';
 
 const rtmp = (type: number, payload: Buffer, timestamp = 0, streamId = 0, csid = 4): RtmpMessage => ({
   csid, type, streamId, timestamp, payload,
 });
-
-function expectProtocolError(fn: () => unknown, code: string): void {
-  let thrown: unknown = null;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
-  expect(thrown).toBeInstanceOf(ProtocolError);
-  expect((thrown as ProtocolError).code).toBe(code);
-}
 
 describe('protocol control message encoders (§5.4)', () => {
   it('encodes Set Chunk Size as a 31-bit big-endian value on chunk stream 2, stream 0', () => {

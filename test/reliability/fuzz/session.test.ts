@@ -100,6 +100,22 @@ function expectHubConsistent(hub: Hub, sessions: readonly RtmpSession[]): void {
   }
 }
 
+/** One session alone on a fresh hub, fed `data`: it ends sanely, the hub stays consistent, and closing it leaves nothing. */
+function expectLoneSessionCase(data: Buffer, cuts: readonly number[]): void {
+  const hub = new Hub(hubOptions(), log, defaultWriteBatch());
+  const { session, transport } = newSession(hub);
+  try {
+    feed(session, data, cuts);
+    expectSaneEnd(session, transport);
+    expectHubConsistent(hub, [session]);
+    session.close('end of case');
+    // closing the only publisher leaves nothing behind
+    expect(hub.streams.size).toBe(0);
+  } finally {
+    hub.close();
+  }
+}
+
 const START_OF_MEDIA = videoConfig.end; // handshake, connect … publish, metadata and the video sequence header
 const baseArb = fc.oneof(
   // mostly a short prefix (handshake, commands, headers, first frames): fast and where the branching is
@@ -142,18 +158,7 @@ describe('hostile input: property fuzzing', () => {
     'an RtmpSession fed a mutated real publish keeps going or closes with a reason, and the hub stays consistent',
     1_500,
     fc.property(baseArb, mutationsArb, cutsArb, (base, mutations, cuts) => {
-      const hub = new Hub(hubOptions(), log, defaultWriteBatch());
-      const { session, transport } = newSession(hub);
-      try {
-        feed(session, mutate(base, mutations), cuts);
-        expectSaneEnd(session, transport);
-        expectHubConsistent(hub, [session]);
-        session.close('end of case');
-        // closing the only publisher leaves nothing behind
-        expect(hub.streams.size).toBe(0);
-      } finally {
-        hub.close();
-      }
+      expectLoneSessionCase(mutate(base, mutations), cuts);
     }),
   );
 
@@ -224,17 +229,7 @@ describe('hostile input: property fuzzing', () => {
     'an RtmpSession fed random bytes after a real connect or publish closes with a reason or keeps going',
     3_000,
     fc.property(fc.constantFrom(connectCommand.end, publishCommand.end, START_OF_MEDIA), fc.uint8Array({ maxLength: 600 }), cutsArb, (prefix, raw, cuts) => {
-      const hub = new Hub(hubOptions(), log, defaultWriteBatch());
-      const { session, transport } = newSession(hub);
-      try {
-        feed(session, Buffer.concat([CAPTURE.subarray(0, prefix), Buffer.from(raw)]), cuts.map((c) => c + prefix));
-        expectSaneEnd(session, transport);
-        expectHubConsistent(hub, [session]);
-        session.close('end of case');
-        expect(hub.streams.size).toBe(0);
-      } finally {
-        hub.close();
-      }
+      expectLoneSessionCase(Buffer.concat([CAPTURE.subarray(0, prefix), Buffer.from(raw)]), cuts.map((c) => c + prefix));
     }),
   );
 
