@@ -14,30 +14,9 @@ export function currentScriptUrl(): string {
   return location.href;
 }
 
-const pending = new Map<string, Promise<MpegtsLib>>();
-
+/** mpegts.js for the classic scripts: window.mpegts if there, else `url` (or the default) loaded once. */
 export function scriptLoader(defaultUrl: string): (url?: string) => Promise<MpegtsLib> {
-  return (url) => {
-    const g = globalThis as { mpegts?: MpegtsLib };
-    if (g.mpegts) return Promise.resolve(quietLogging(g.mpegts));
-    const src = url || defaultUrl;
-    let p = pending.get(src);
-    if (!p) {
-      p = new Promise<MpegtsLib>((resolve, reject) => {
-        const s = document.createElement('script');
-        s.src = src;
-        s.async = true;
-        s.onload = () => (g.mpegts ? resolve(quietLogging(g.mpegts)) : reject(new Error('mpegts.js loaded but window.mpegts is missing')));
-        s.onerror = () => {
-          pending.delete(src);
-          reject(new Error(`Could not load ${s.src}`));
-        };
-        (document.head || document.documentElement).appendChild(s);
-      });
-      pending.set(src, p);
-    }
-    return p;
-  };
+  return (url) => loadGlobalScript<MpegtsLib>(url || defaultUrl, 'mpegts').then(quietLogging);
 }
 
 const globals = new Map<string, Promise<unknown>>();
