@@ -14,7 +14,9 @@ function make(): { tl: Timeline; jumps: Discontinuity[]; clock: { now: number } 
 /** 30 fps video and 40 ms audio frames interleaved as they arrive, each track on its own clock, for `ms`. */
 function apart(videoStart: number, audioStart: number, ms: number, from = 0): Frame[] {
   const out: Frame[] = [];
-  let prev = from;
+  // the wall clock goes on from the last frame before `from`
+  let prev = Math.max(0, from - 1);
+  while (prev > 0 && prev % 33 !== 0 && prev % 40 !== 0) prev--;
   for (let t = from; t < from + ms; t++) {
     const video = t % 33 === 0;
     const audio = t % 40 === 0;
@@ -66,6 +68,18 @@ describe('Timeline with audio and video clocks apart', () => {
       expect(lastVideo.out! - lastVideo.at).toBe(after.filter((r) => r.track === 'audio').at(-1)!.out! - after.filter((r) => r.track === 'audio').at(-1)!.at);
     });
   }
+
+  it('counts a jump of one track alone once, the other track going on untouched', () => {
+    const { tl, jumps, clock } = make();
+    const rows = feed(tl, clock, apart(90_000, 0, 2000));
+    // only the video clock resets (to 0), 2 s in; audio goes on as before
+    const after = feed(tl, clock, apart(-2000, 0, 2000, 2000));
+    expect(jumps.map((j) => j.track)).toEqual(['video']);
+    expect(jumps[0]!.jumpMs).toBeLessThan(-90_000);
+    const all = [...rows, ...after];
+    for (const which of ['video', 'audio'] as const) expect(strictlyAdvancing(times(all, which)), which).toBe(true);
+    for (const r of all.filter((x) => x.track === 'audio')) expect(r.out).toBe(r.at - rows[0]!.at);
+  });
 
   it('keeps a plausible offset between the tracks as the publisher stamped it', () => {
     const { tl, jumps, clock } = make();
