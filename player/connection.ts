@@ -82,6 +82,11 @@ export function engineConfig(config: MpegtsConfig): MpegtsConfig {
     : config;
 }
 
+/** What the guard needs of a (Managed)MediaSource; the DOM types do not name ManagedMediaSource. */
+interface GuardedSource {
+  addSourceBuffer(mime: string): EventTarget;
+}
+
 export class Connection {
   #player: MpegtsPlayer | null;
   #listening = true;
@@ -115,7 +120,28 @@ export class Connection {
   /** Attach to the element and start loading; throws what mpegts.js throws. */
   start(): void {
     this.#player?.attachMediaElement(this.video);
+    this.#guardManagedSource();
     this.#player?.load();
+  }
+
+  /**
+   * A media source the engine closed (a decode error) keeps its buffers' listeners when mpegts.js
+   * shuts down, and a buffer whose append the close aborted still fires 'updateend' afterwards:
+   * mpegts.js's handler then reads its freed queues (TypeError in the page). A listener of ours,
+   * added before mpegts.js's own to each buffer of the managed source (the iPhone path, where the
+   * element holds the source object), stops those events once the connection is closed.
+   */
+  #guardManagedSource(): void {
+    const source = this.video.srcObject as unknown as GuardedSource | null;
+    if (!source || typeof source.addSourceBuffer !== 'function') return;
+    const add = source.addSourceBuffer;
+    source.addSourceBuffer = (mime: string) => {
+      const buffer = add.call(source, mime);
+      buffer.addEventListener('updateend', (e: Event) => {
+        if (!this.#player) e.stopImmediatePropagation();
+      });
+      return buffer;
+    };
   }
 
   /** Events from now on are not delivered (the connection is being replaced). */

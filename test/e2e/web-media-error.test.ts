@@ -56,7 +56,7 @@ afterEach(async () => {
   fx = undefined;
 });
 
-async function expectRecovers(o: OpenedCombo): Promise<void> {
+async function expectRecovers(o: OpenedCombo, managedSource: boolean): Promise<void> {
   await o.watcher.waitPlaying();
   await o.page.evaluate(RECORD_STATUS);
   const buffersBefore = await o.page.evaluate<number>('window.__sourceBuffers.length');
@@ -69,6 +69,10 @@ async function expectRecovers(o: OpenedCombo): Promise<void> {
   await o.watcher.waitPlaying(30_000);
   expect(await o.page.evaluate<number>('window.__sourceBuffers.length'), 'a new connection made new source buffers')
     .toBeGreaterThan(buffersBefore);
+  // On the managed-source path the connection guards its source's buffers (player/connection.ts).
+  expect(await o.page.evaluate<string>("(function () { var s = document.querySelector('video').srcObject;" +
+    " return s ? String(Object.prototype.hasOwnProperty.call(s, 'addSourceBuffer')) : 'no source object'; })()"))
+    .toBe(managedSource ? 'true' : 'no source object');
   await o.watcher.expectPlaysFor(10);
   await fx!.expectHealthy(o); // includes: no page error (uncaught exception or unhandled rejection)
 }
@@ -84,7 +88,7 @@ describe.each(CASES)('$engine', ({ engine, initScript, combos }) => {
         expect(await opened[0]!.page.evaluate<boolean>("typeof window.MediaSource === 'undefined' && 'ManagedMediaSource' in window"))
           .toBe(true);
       }
-      await allOrReport(opened, (o) => comboLabel(o.combo), expectRecovers);
+      await allOrReport(opened, (o) => comboLabel(o.combo), (o) => expectRecovers(o, engine === 'webkit'));
     });
   }, 300_000);
 });

@@ -35,6 +35,7 @@ export class FakeVideo extends EventTarget {
   controls = false;
   disableRemotePlayback = false;
   error: { code: number; message: string } | null = null;
+  srcObject: unknown = null;
   buffered = new FakeTimeRanges();
   attributes = new Map<string, string>();
   quality = { totalVideoFrames: 0, droppedVideoFrames: 0 };
@@ -103,8 +104,27 @@ export class FakeMpegtsPlayer implements MpegtsPlayer {
   on(event: string, listener: (...args: never[]) => void): void {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
   }
+  /** 'updateend' events its SourceBuffer listener handled, and those that came after destroy(). */
+  updateEnds = 0;
+  lateUpdateEnds = 0;
+
   attachMediaElement(el: HTMLMediaElement): void {
     this.attached = el;
+    // Like mpegts.js where only ManagedMediaSource exists: the element holds the source object.
+    const g = globalThis as { MediaSource?: unknown; ManagedMediaSource?: unknown };
+    if (!g.MediaSource && g.ManagedMediaSource && el instanceof FakeVideo) {
+      el.srcObject = { addSourceBuffer: (_mime: string) => new EventTarget() };
+    }
+  }
+  /**
+   * mpegts.js adding a SourceBuffer through the element's source object and listening to it; after
+   * destroy() its handler reads freed queues (the real one throws a TypeError into the page).
+   */
+  addSourceBuffer(): EventTarget {
+    const source = (this.attached as FakeVideo).srcObject as { addSourceBuffer(mime: string): EventTarget };
+    const buffer = source.addSourceBuffer('video/mp4;codecs="avc1.64001f"');
+    buffer.addEventListener('updateend', () => (this.destroyed ? this.lateUpdateEnds++ : this.updateEnds++));
+    return buffer;
   }
   /** Detaching empties the element, which leaves it paused (without a 'pause' event). */
   detachMediaElement(): void {

@@ -376,6 +376,22 @@ describe('the iPhone path (ManagedMediaSource only)', () => {
     expect(mpegts.last.config.autoCleanupSourceBuffer).toBe(true);
   });
 
+  it('after a media error closed the managed source, its buffers\' late updateend never reaches the closed mpegts.js', async () => {
+    const p = start();
+    await run();
+    expect(p.state).toBe('playing');
+    const old = mpegts.last;
+    const buffer = old.addSourceBuffer();
+    buffer.dispatchEvent(new Event('updateend'));
+    expect(old.updateEnds).toBe(1); // while the connection lives, mpegts.js hears its buffers
+    old.mediaSourceClosed = true;
+    video.error = { code: 3, message: 'Media failed to decode' };
+    video.fire('error');
+    expect(old.destroyed).toBe(true);
+    buffer.dispatchEvent(new Event('updateend')); // the append the close aborted
+    expect(old.lateUpdateEnds).toBe(0);
+  });
+
   it('says unsupported only when there is no media source at all', async () => {
     vi.stubGlobal('ManagedMediaSource', undefined);
     const p = start();
