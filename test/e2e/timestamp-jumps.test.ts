@@ -3,58 +3,18 @@
 // reset); ffmpeg crosses 2^31 ms, where its FLV muxer's 31-bit timestamps wrap.
 // Viewers must see the stream go on at its normal frame spacing, with one
 // warning in the log and one count in the metrics.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { publish, run, testSource, type Proc, type SourceSpec } from '../support/ffmpeg.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { discontinuityMetric, gw, jumpWarnings, procs, tmp, useTimelineBed, viewers } from '../support/timeline-bed.js';
 import { httpViewer, type TestViewer } from '../support/viewers.js';
 import { waitFor } from '../support/wait.js';
 
 const SMALL: SourceSpec = { width: 320, height: 240, fps: 30, gop: 30, seconds: 4, audio: true };
 const NON_MONOTONIC = /non[- ]monoton/i;
-const JUMP_WARNING = 'publisher timestamps jumped: timeline re-offset to continue smoothly';
 
-const procs: Proc[] = [];
-const viewers: TestViewer[] = [];
-afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-});
-
-let gw: TestGateway;
-const lines: string[] = [];
-let tmp: string;
-beforeAll(async () => {
-  testSource(SMALL);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'gw-jumps-'));
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(l);
-      cb();
-    },
-  });
-  gw = await startTestGateway({}, pino({ level: 'info' }, sink));
-});
-afterAll(async () => {
-  await gw.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function jumpWarnings(stream: string): Array<{ jumpMs: number; resumeAt: number }> {
-  return lines
-    .map((l) => JSON.parse(l) as { msg: string; stream?: string; jumpMs: number; resumeAt: number; level: number })
-    .filter((l) => l.msg === JUMP_WARNING && l.stream === stream && l.level === 40);
-}
-
-async function discontinuityMetric(): Promise<number> {
-  const text = await (await fetch(gw.httpUrl('/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith('gateway_timestamp_discontinuities_total '));
-  return Number(line?.split(' ')[1] ?? NaN);
-}
+useTimelineBed(SMALL, 'gw-jumps-');
 
 /** One file per FLV tag (the FLV header first), `passes` times over: rtmp2sink sends one tag per buffer. */
 function splitIntoTags(flv: Buffer, dir: string, passes: number): void {

@@ -3,56 +3,18 @@
 // each track advancing steadily, the tracks side by side on the timeline (and the offset between
 // them as stamped kept when it is plausible).
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FlvDemuxer, type FlvTag } from '../../server/media/flv.js';
 import { run, testSource, type Proc, type SourceSpec } from '../support/ffmpeg.js';
-import { startTestGateway, type TestGateway } from '../support/gateway.js';
+import { discontinuityMetric, gw, jumpWarnings, procs, tmp, useTimelineBed, viewers } from '../support/timeline-bed.js';
 import { httpViewer, type TestViewer } from '../support/viewers.js';
 import { waitFor } from '../support/wait.js';
 
 const SOURCE: SourceSpec = { width: 320, height: 240, fps: 30, gop: 30, seconds: 6, audio: true };
-const JUMP_WARNING = 'publisher timestamps jumped: timeline re-offset to continue smoothly';
 
-const procs: Proc[] = [];
-const viewers: TestViewer[] = [];
-afterEach(async () => {
-  for (const v of viewers.splice(0)) v.close();
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-});
-
-let gw: TestGateway;
-const lines: string[] = [];
-let tmp: string;
-beforeAll(async () => {
-  testSource(SOURCE);
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'gw-clocks-'));
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString('utf8').split('\n')) if (l !== '') lines.push(l);
-      cb();
-    },
-  });
-  gw = await startTestGateway({}, pino({ level: 'info' }, sink));
-});
-afterAll(async () => {
-  await gw.close();
-  rmSync(tmp, { recursive: true, force: true });
-});
-
-function jumpWarnings(stream: string): unknown[] {
-  return lines.map((l) => JSON.parse(l) as { msg: string; stream?: string }).filter((l) => l.msg === JUMP_WARNING && l.stream === stream);
-}
-
-async function discontinuityMetric(): Promise<number> {
-  const text = await (await fetch(gw.httpUrl('/metrics'))).text();
-  const line = text.split('\n').find((l) => l.startsWith('gateway_timestamp_discontinuities_total '));
-  return Number(line?.split(' ')[1] ?? NaN);
-}
+useTimelineBed(SOURCE, 'gw-clocks-');
 
 /** The source FLV's tags, each frame tag of `type` stamped `by` ms later (sequence headers too). */
 function shifted(type: 8 | 9, by: number): { header: Buffer; tags: Buffer[] } {
