@@ -1,13 +1,12 @@
 // Issue: signed URLs and webhooks, enforced for a real ffmpeg over RTMP and
 // for HTTP-FLV and WS-FLV viewers.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signedQuery, signStream } from '../../server/auth/signature.js';
 import { publish, testSource, type Proc } from '../support/ffmpeg.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { wsViewer } from '../support/viewers.js';
 import { waitFor } from '../support/wait.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const SECRET = 'test-secret-1';
 const procs: Proc[] = [];
@@ -80,35 +79,24 @@ describe('signed URLs', () => {
 
 describe('webhooks', () => {
   let gw: TestGateway;
-  let hooks: http.Server;
-  const calls: { path: string; body: Record<string, unknown> }[] = [];
+  let hooks: WebhookReceiver;
   beforeAll(async () => {
-    hooks = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        const parsed = JSON.parse(body) as Record<string, unknown>;
-        calls.push({ path: req.url ?? '', body: parsed });
-        // Refuse publishing keys that start with "deny" and playing keys that start with "noplay".
-        const key = String(parsed['key']);
-        const refuse = req.url === '/publish' ? key.startsWith('deny') : req.url === '/play' && key.startsWith('noplay');
-        res.statusCode = refuse ? 403 : 200;
-        res.end();
-      });
+    // Refuse publishing keys that start with "deny" and playing keys that start with "noplay".
+    hooks = await startWebhookReceiver(({ path, body }) => {
+      const key = String(body['key']);
+      return path === '/publish' ? key.startsWith('deny') : path === '/play' && key.startsWith('noplay');
     });
-    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
-    gw = await startTestGateway({ 'on-publish': `${base}/publish`, 'on-play': `${base}/play`, 'on-done': `${base}/done` });
+    gw = await startTestGateway(hooks.config);
   });
   afterAll(async () => {
     await gw.close();
-    await new Promise<void>((r) => hooks.close(() => r()));
+    await hooks.close();
   });
 
   it('on-publish accepting lets ffmpeg publish and receives app, key, client IP, protocol and query', async () => {
     start(`${gw.rtmpUrl('live/hooked')}?token=abc`);
     await waitFor('hooked stream ready', () => gw.hub.get('live/hooked')?.ready === true);
-    const call = calls.find((c) => c.path === '/publish' && c.body['key'] === 'hooked');
+    const call = hooks.calls.find((c) => c.path === '/publish' && c.body['key'] === 'hooked');
     expect(call?.body).toMatchObject({ action: 'publish', app: 'live', key: 'hooked', clientIp: '127.0.0.1', protocol: 'rtmp', query: { token: 'abc' } });
   });
 
@@ -129,7 +117,7 @@ describe('webhooks', () => {
     await waitFor('viewer receives video', () => v.flv.videoFrames().length > 2);
     v.close();
     const done = await waitFor('on-done for the WS viewer', () =>
-      calls.find((c) => c.path === '/done' && c.body['key'] === 'open' && c.body['protocol'] === 'ws'));
+      hooks.calls.find((c) => c.path === '/done' && c.body['key'] === 'open' && c.body['protocol'] === 'ws'));
     expect(done.body).toMatchObject({ action: 'done', ended: 'play', app: 'live', clientIp: '127.0.0.1' });
     expect(done.body['bytes']).toBeGreaterThan(0);
   });

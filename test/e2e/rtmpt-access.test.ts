@@ -2,13 +2,12 @@
 // publish and play (protocol rtmpt) and can refuse them, the per-address connection limit refuses a
 // new tunnel with a 503 while the tunnelled publisher carries on, and a tunnel nobody polls (a
 // publisher killed without a word, a client that opened and went away) is closed with one log line.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ffprobe, publish, testSource, type Proc } from '../support/ffmpeg.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 import { memoryLog } from '../support/memory-log.js';
 import { waitFor } from '../support/wait.js';
+import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
 const procs: Proc[] = [];
 afterEach(async () => {
@@ -34,42 +33,30 @@ const post = (gw: TestGateway, path: string): Promise<Response> => fetch(gw.http
 
 describe('RTMPT and webhooks', () => {
   let gw: TestGateway;
-  let hooks: http.Server;
-  const calls: { path: string; body: Record<string, unknown> }[] = [];
+  let hooks: WebhookReceiver;
   const tunnel = (name: string): string => `rtmpt://127.0.0.1:${gw.httpPort}/${name}`;
   beforeAll(async () => {
-    hooks = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        const parsed = JSON.parse(body) as Record<string, unknown>;
-        calls.push({ path: req.url ?? '', body: parsed });
-        // Keys starting with "deny" may not be published.
-        res.statusCode = req.url === '/publish' && String(parsed['key']).startsWith('deny') ? 403 : 200;
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => hooks.listen(0, '127.0.0.1', () => r()));
-    const base = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`;
-    gw = await startTestGateway({ 'on-publish': `${base}/publish`, 'on-play': `${base}/play`, 'on-done': `${base}/done` });
+    // Keys starting with "deny" may not be published.
+    hooks = await startWebhookReceiver(({ path, body }) => path === '/publish' && String(body['key']).startsWith('deny'));
+    gw = await startTestGateway(hooks.config);
   });
   afterAll(async () => {
     await gw.close();
-    await new Promise<void>((r) => hooks.close(() => r()));
+    await hooks.close();
   });
 
   it('on-publish, on-play and on-done hear tunnelled sessions with protocol rtmpt', async () => {
     start(`${tunnel('live/hooked')}?token=abc`);
     await waitFor('tunnelled stream ready', () => gw.hub.get('live/hooked')?.ready === true, 30_000);
-    const published = calls.find((c) => c.path === '/publish' && c.body['key'] === 'hooked');
+    const published = hooks.calls.find((c) => c.path === '/publish' && c.body['key'] === 'hooked');
     expect(published?.body).toMatchObject({ action: 'publish', app: 'live', key: 'hooked', clientIp: '127.0.0.1', protocol: 'rtmpt', query: { token: 'abc' } });
 
     const probe = await ffprobe(tunnel('live/hooked'));
     expect(probe.streams.map((s) => s.codec_name).sort()).toEqual(['aac', 'h264']);
-    const played = calls.find((c) => c.path === '/play' && c.body['key'] === 'hooked');
+    const played = hooks.calls.find((c) => c.path === '/play' && c.body['key'] === 'hooked');
     expect(played?.body).toMatchObject({ action: 'play', app: 'live', key: 'hooked', protocol: 'rtmpt' });
     const done = await waitFor('on-done for the tunnelled play', () =>
-      calls.find((c) => c.path === '/done' && c.body['key'] === 'hooked' && c.body['ended'] === 'play'));
+      hooks.calls.find((c) => c.path === '/done' && c.body['key'] === 'hooked' && c.body['ended'] === 'play'));
     expect(done.body).toMatchObject({ action: 'done', protocol: 'rtmpt', clientIp: '127.0.0.1' });
     expect(done.body['bytes']).toBeGreaterThan(0);
   });
@@ -77,7 +64,7 @@ describe('RTMPT and webhooks', () => {
   it('on-publish refusing stops a tunnelled publisher before any media flows', async () => {
     const refused = start(tunnel('live/deny-tunnel'));
     expect(await refused.exited).not.toBe(0);
-    expect(calls.some((c) => c.path === '/publish' && c.body['key'] === 'deny-tunnel' && c.body['protocol'] === 'rtmpt')).toBe(true);
+    expect(hooks.calls.some((c) => c.path === '/publish' && c.body['key'] === 'deny-tunnel' && c.body['protocol'] === 'rtmpt')).toBe(true);
     expect(gw.hub.get('live/deny-tunnel')).toBeUndefined();
   });
 });
