@@ -112,8 +112,9 @@ export class FakeMpegtsPlayer implements MpegtsPlayer {
     this.attached = el;
     // Like mpegts.js where only ManagedMediaSource exists: the element holds the source object.
     const g = globalThis as { MediaSource?: unknown; ManagedMediaSource?: unknown };
-    if (!g.MediaSource && g.ManagedMediaSource && el instanceof FakeVideo) {
-      el.srcObject = { addSourceBuffer: (_mime: string) => new EventTarget() };
+    const video: unknown = el;
+    if (!g.MediaSource && g.ManagedMediaSource && video instanceof FakeVideo) {
+      video.srcObject = { addSourceBuffer: (_mime: string) => new EventTarget() };
     }
   }
   /**
