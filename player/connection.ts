@@ -87,6 +87,30 @@ interface GuardedSource {
   addSourceBuffer(mime: string): EventTarget;
 }
 
+/**
+ * The object `attach` hands to URL.createObjectURL, if any. The hook lives only for that synchronous
+ * call and is removed before anything else runs.
+ */
+function sourceMadeDuring(attach: () => void): unknown {
+  const urls = typeof URL === 'function' ? URL : null;
+  const create = urls?.createObjectURL;
+  if (!urls || typeof create !== 'function') {
+    attach();
+    return null;
+  }
+  let made: unknown = null;
+  urls.createObjectURL = (obj: Blob | MediaSource) => {
+    made ??= obj;
+    return create.call(urls, obj);
+  };
+  try {
+    attach();
+  } finally {
+    urls.createObjectURL = create;
+  }
+  return made;
+}
+
 export class Connection {
   #player: MpegtsPlayer | null;
   #listening = true;
@@ -119,20 +143,22 @@ export class Connection {
 
   /** Attach to the element and start loading; throws what mpegts.js throws. */
   start(): void {
-    this.#player?.attachMediaElement(this.video);
-    this.#guardManagedSource();
-    this.#player?.load();
+    const p = this.#player;
+    if (!p) return;
+    // The media source mpegts.js makes: handed to URL.createObjectURL (MediaSource), or held by the
+    // element (ManagedMediaSource).
+    const made = sourceMadeDuring(() => p.attachMediaElement(this.video)) ?? this.video.srcObject;
+    this.#guard(made as GuardedSource | null);
+    p.load();
   }
 
   /**
    * A media source the engine closed (a decode error) keeps its buffers' listeners when mpegts.js
    * shuts down, and a buffer whose append the close aborted still fires 'updateend' afterwards:
    * mpegts.js's handler then reads its freed queues (TypeError in the page). A listener of ours,
-   * added before mpegts.js's own to each buffer of the managed source (the iPhone path, where the
-   * element holds the source object), stops those events once the connection is closed.
+   * added before mpegts.js's own to each buffer, stops those events once the connection is closed.
    */
-  #guardManagedSource(): void {
-    const source = this.video.srcObject as unknown as GuardedSource | null;
+  #guard(source: GuardedSource | null): void {
     if (!source || typeof source.addSourceBuffer !== 'function') return;
     const add = source.addSourceBuffer;
     source.addSourceBuffer = (mime: string) => {

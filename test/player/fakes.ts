@@ -17,6 +17,9 @@ export class FakeTimeRanges {
   }
 }
 
+/** The stubbed URL.createObjectURL's registry, shared by every fake element. */
+const fakeObjectUrls = new Map<string, unknown>();
+
 type PlayBehaviour = (video: FakeVideo) => Promise<void>;
 
 export class FakeVideo extends EventTarget {
@@ -36,6 +39,9 @@ export class FakeVideo extends EventTarget {
   disableRemotePlayback = false;
   error: { code: number; message: string } | null = null;
   srcObject: unknown = null;
+  src = '';
+  /** What the stubbed URL.createObjectURL handed out (a MediaSource's blob: URL -> the source). */
+  objectUrls = fakeObjectUrls;
   buffered = new FakeTimeRanges();
   attributes = new Map<string, string>();
   quality = { totalVideoFrames: 0, droppedVideoFrames: 0 };
@@ -110,19 +116,21 @@ export class FakeMpegtsPlayer implements MpegtsPlayer {
 
   attachMediaElement(el: HTMLMediaElement): void {
     this.attached = el;
-    // Like mpegts.js where only ManagedMediaSource exists: the element holds the source object.
+    // Like mpegts.js: the element holds a ManagedMediaSource itself, a MediaSource by its object URL.
     const g = globalThis as { MediaSource?: unknown; ManagedMediaSource?: unknown };
     const video: unknown = el;
-    if (!g.MediaSource && g.ManagedMediaSource && video instanceof FakeVideo) {
-      video.srcObject = { addSourceBuffer: (_mime: string) => new EventTarget() };
-    }
+    if (!(video instanceof FakeVideo)) return;
+    const source = { addSourceBuffer: (_mime: string) => new EventTarget() };
+    if (!g.MediaSource && g.ManagedMediaSource) video.srcObject = source;
+    else video.src = URL.createObjectURL(source as unknown as MediaSource);
   }
   /**
    * mpegts.js adding a SourceBuffer through the element's source object and listening to it; after
    * destroy() its handler reads freed queues (the real one throws a TypeError into the page).
    */
   addSourceBuffer(): EventTarget {
-    const source = (this.attached as FakeVideo).srcObject as { addSourceBuffer(mime: string): EventTarget };
+    const video = this.attached as FakeVideo;
+    const source = (video.srcObject ?? video.objectUrls.get(video.src)) as { addSourceBuffer(mime: string): EventTarget };
     const buffer = source.addSourceBuffer('video/mp4;codecs="avc1.64001f"');
     buffer.addEventListener('updateend', () => (this.destroyed ? this.lateUpdateEnds++ : this.updateEnds++));
     return buffer;
@@ -207,6 +215,14 @@ export function stubBrowser(opts: { managedOnly?: boolean } = {}): BrowserStubs 
       return stubs.supported(mime);
     }
   };
+  const RealUrl = URL;
+  vi.stubGlobal('URL', class extends RealUrl {
+    static override createObjectURL(obj: unknown): string {
+      const url = `blob:fake/${fakeObjectUrls.size + 1}`;
+      fakeObjectUrls.set(url, obj);
+      return url;
+    }
+  });
   vi.stubGlobal('document', stubs.document);
   vi.stubGlobal('location', { href: 'http://gw.test/' });
   if (opts.managedOnly) {

@@ -233,6 +233,20 @@ describe('the live player with a fake mpegts.js', () => {
       expect(mpegts.players.length).toBeGreaterThan(1);
     });
 
+    it('after a media error closed the media source, its buffers\' late updateend never reaches the closed mpegts.js', async () => {
+      const p = await playing();
+      const old = mpegts.last;
+      const buffer = old.addSourceBuffer();
+      buffer.dispatchEvent(new Event('updateend'));
+      expect(old.updateEnds).toBe(1); // while the connection lives, mpegts.js hears its buffers
+      video.error = { code: 3, message: 'Media failed to decode' };
+      video.fire('error');
+      expect(old.destroyed).toBe(true);
+      buffer.dispatchEvent(new Event('updateend')); // the append the close aborted
+      expect(old.lateUpdateEnds).toBe(0);
+      expect(p.state).toBe('reconnecting');
+    });
+
     it('say "cannot decode" when the codecs really are unsupported', async () => {
       const p = await playing();
       browser.supported = (mime) => !/hvc1/.test(mime);
