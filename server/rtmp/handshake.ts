@@ -1,7 +1,7 @@
 // RTMP handshake: RTMP 1.0 spec §5.2 (plain C0/C1/C2 ↔ S0/S1/S2) plus the Flash Player 9 "digest" variant, as pure state machines.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ProtocolError } from '../errors.js';
-import { DH_KEY_BYTES, dhKeyPair, dhOffset, rtmpeKeys, sharedSecret, type RtmpeKeys, type RtmpeType, type8Signature } from './rtmpe.js';
+import { DH_KEY_BYTES, dhKeyPair, dhOffset, serverRtmpeKeys, type RtmpeKeys, type RtmpeType, type8Signature } from './rtmpe.js';
 
 export const HANDSHAKE_SIZE = 1536;
 
@@ -229,7 +229,7 @@ export class ServerHandshake {
     s1.set(SERVER_VERSION, 4);
     publicKey.copy(s1, dhOffset(s1, found.scheme));
     writeDigest(s1, found.scheme, FMS_KEY_PREFIX);
-    this._keys = rtmpeKeys(sharedSecret(privateKey, clientPublicKey), publicKey, clientPublicKey);
+    this._keys = serverRtmpeKeys(privateKey, publicKey, clientPublicKey);
     fillRandom(s2, 0, HANDSHAKE_SIZE - DIGEST_SIZE, this.random);
     const replyKey = signReply(s2, c1.subarray(found.offset, found.offset + DIGEST_SIZE), FMS_KEY);
     if (this.type === 8) type8Signature(s2.subarray(HANDSHAKE_SIZE - DIGEST_SIZE), replyKey);

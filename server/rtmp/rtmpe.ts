@@ -28,11 +28,16 @@ export function dhOffset(sig: Uint8Array, scheme: 0 | 1): number {
   return (sum % 632) + (scheme === 0 ? 8 : 772);
 }
 
+/** One direction of the encrypted stream: RC4, or the choice between two secrets below. */
+export interface StreamCipher {
+  update(src: Uint8Array, dst?: Uint8Array): Uint8Array;
+}
+
 export interface RtmpeKeys {
   /** decrypts what the peer sends */
-  decrypt: Rc4;
+  decrypt: StreamCipher;
   /** encrypts what we send */
-  encrypt: Rc4;
+  encrypt: StreamCipher;
 }
 
 // createDiffieHellman checks the prime once (about 0.2 s), and a key pair from getDiffieHellman('modp2')
@@ -68,10 +73,12 @@ function leftPad(b: Buffer, n: number): Buffer {
 }
 
 /**
- * The shared secret as librtmp feeds it to HMAC: the big-endian number without leading zeros,
- * then zero bytes up to 128 (its secret buffer is zeroed and filled from the start).
+ * The shared secret as the two librtmp builds key their HMAC with. Its OpenSSL build writes the number
+ * without leading zeros, then zero bytes up to 128 (`leftAligned`); its GnuTLS build (Debian's) writes
+ * it left-padded to 128 bytes (`rightAligned`). They differ only when the secret starts with a zero
+ * byte, one handshake in 256.
  */
-export function sharedSecret(privateKey: Buffer, peerPublicKey: Buffer): Buffer {
+export function sharedSecretForms(privateKey: Buffer, peerPublicKey: Buffer): { leftAligned: Buffer; rightAligned: Buffer } {
   const y = BigInt(`0x${peerPublicKey.toString('hex')}`);
   if (y < 2n || y > MODP2_P - 2n) throw new ProtocolError('handshake', 'RTMPE peer sent an invalid Diffie-Hellman public key');
   const dh = dhEngine();
@@ -79,9 +86,60 @@ export function sharedSecret(privateKey: Buffer, peerPublicKey: Buffer): Buffer 
   const raw = dh.computeSecret(peerPublicKey);
   let start = 0;
   while (start < raw.length - 1 && raw[start] === 0) start++;
-  const out = Buffer.alloc(DH_KEY_BYTES);
-  raw.copy(out, 0, start);
-  return out;
+  const leftAligned = Buffer.alloc(DH_KEY_BYTES);
+  raw.copy(leftAligned, 0, start);
+  return { leftAligned, rightAligned: leftPad(raw.subarray(start), DH_KEY_BYTES) };
+}
+
+/** The OpenSSL build's form (see sharedSecretForms). */
+export function sharedSecret(privateKey: Buffer, peerPublicKey: Buffer): Buffer {
+  return sharedSecretForms(privateKey, peerPublicKey).leftAligned;
+}
+
+/**
+ * The server's keys whichever librtmp build the client is: one secret when both forms agree; when
+ * they differ, the client's first bytes after the handshake settle it (see SecretChoice).
+ */
+export function serverRtmpeKeys(privateKey: Buffer, ourPublicKey: Buffer, peerPublicKey: Buffer): RtmpeKeys {
+  const { leftAligned, rightAligned } = sharedSecretForms(privateKey, peerPublicKey);
+  if (leftAligned.equals(rightAligned)) return rtmpeKeys(leftAligned, ourPublicKey, peerPublicKey);
+  return new SecretChoice([rtmpeKeys(rightAligned, ourPublicKey, peerPublicKey), rtmpeKeys(leftAligned, ourPublicKey, peerPublicKey)]);
+}
+
+/**
+ * The start of what a client sends first: a type-0 chunk header on a stream id of 2 to 63 whose
+ * message is a command (AMF0 20 or AMF3 17: connect). A wrong key passes this about once in 2000.
+ */
+function looksLikeFirstChunk(b: Uint8Array): boolean {
+  if (b.length === 0 || b[0]! >> 6 !== 0 || (b[0]! & 0x3f) < 2) return false;
+  return b.length < 8 || b[7] === 20 || b[7] === 17;
+}
+
+/** Keys for two candidate secrets; the first bytes decrypted (or, failing that, sent) settle which. */
+class SecretChoice implements RtmpeKeys {
+  readonly #candidates: RtmpeKeys[];
+  #chosen: RtmpeKeys | null = null;
+  readonly decrypt: StreamCipher = { update: (src, dst) => this.#decrypt(src, dst) };
+  readonly encrypt: StreamCipher = { update: (src, dst) => this.#settle(0).encrypt.update(src, dst) };
+
+  constructor(candidates: RtmpeKeys[]) {
+    this.#candidates = candidates;
+  }
+
+  #settle(index: number): RtmpeKeys {
+    this.#chosen ??= this.#candidates[index]!;
+    return this.#chosen;
+  }
+
+  #decrypt(src: Uint8Array, dst?: Uint8Array): Uint8Array {
+    if (this.#chosen) return this.#chosen.decrypt.update(src, dst);
+    const plain = this.#candidates.map((k) => k.decrypt.update(src));
+    const found = Math.max(0, plain.findIndex(looksLikeFirstChunk));
+    this.#settle(found);
+    if (!dst) return plain[found]!;
+    dst.set(plain[found]!);
+    return dst;
+  }
 }
 
 /**
@@ -132,9 +190,9 @@ export function type8Signature(signature: Buffer, digestKey: Buffer): void {
 /** Everything written after the handshake goes through RC4; shared buffers are never touched. */
 export class Rc4Transport implements Transport {
   readonly #inner: Transport;
-  readonly #cipher: Rc4;
+  readonly #cipher: StreamCipher;
 
-  constructor(inner: Transport, cipher: Rc4) {
+  constructor(inner: Transport, cipher: StreamCipher) {
     this.#inner = inner;
     this.#cipher = cipher;
   }

@@ -21,8 +21,7 @@ import {
 } from './messages.js';
 import { OUT_CHUNK_SIZE } from './media-output.js';
 import { RtmpPlaySink } from './play-sink.js';
-import type { Rc4 } from './rc4.js';
-import { Rc4Transport } from './rtmpe.js';
+import { Rc4Transport, type StreamCipher } from './rtmpe.js';
 import { WINDOW_ACK_SIZE, withoutQuery, type SessionOptions, type Transport } from './session-contract.js';
 
 export type { AccessAction, AccessCheck, AccessRequest, SessionOptions, Transport } from './session-contract.js';
@@ -49,7 +48,7 @@ export class RtmpSession {
   /** where replies and media go: the transport, or after an RTMPE handshake, RC4 in front of it */
   #wire: Transport;
   /** RTMPE: decrypts everything received after C2 */
-  #decrypt: Rc4 | null = null;
+  #decrypt: StreamCipher | null = null;
   #reader: ChunkStreamReader;
   #writer = new ChunkStreamWriter();
   #amf3 = false;
