@@ -50,6 +50,7 @@ export interface Discontinuity {
 }
 
 const WRAP = 2 ** 32;
+const MAX_PENDING_JUMPS = 4;
 
 interface FrameTrack {
   /** the publisher's last frame timestamp on this track, unwrapped (null: none from this publisher yet) */
@@ -64,12 +65,14 @@ interface FrameTrack {
   step: number;
   /** whether a frame of the current publisher went out on this track (until then audio from before `out` is dropped) */
   started: boolean;
-  /** how far this track's offset moved at its last jump, for the other track to follow when it makes the same one */
+  /** how far this track's offset moved at its own last discontinuity, to go back if that was one wild timestamp */
   shift: number;
+  /** how far the other track's offset moved at its discontinuities this track has not made yet, newest last */
+  pending: number[];
 }
 
 function frameTrack(): FrameTrack {
-  return { raw: null, arrivedAt: 0, offset: null, out: 0, step: 0, started: false, shift: 0 };
+  return { raw: null, arrivedAt: 0, offset: null, out: 0, step: 0, started: false, shift: 0, pending: [] };
 }
 
 export class Timeline {
@@ -107,6 +110,7 @@ export class Timeline {
       t.offset = null;
       t.started = false;
       t.shift = 0;
+      t.pending = [];
     }
   }
 
@@ -158,18 +162,8 @@ export class Timeline {
       offset = t.offset ?? this.#offset;
       const ref = t.raw;
       const wallGap = Math.max(0, now - t.arrivedAt);
-      if (!this.#within(raw - ref, wallGap)) {
-        // A jump the other track already made (or a straggler still on the clock the other track is on):
-        // follow that track's clock silently.
-        // With clocks apart (see above) the other track's jump shows as the same shift of its own offset.
-        const other = track === 'audio' ? this.#video : this.#audio;
-        const follow = [this.#offset, other.offset, offset + other.shift].find(
-          (o) => o !== null && o !== offset && this.#within(raw + o - t.out, wallGap),
-        );
-        offset = follow ?? this.#reoffset(track, t, raw, raw - ref);
-      }
+      if (!this.#within(raw - ref, wallGap)) offset = this.#follow(t, raw, offset, wallGap) ?? this.#reoffset(track, t, raw, raw - ref);
     }
-    if (t.offset !== null && offset !== t.offset) t.shift = offset - t.offset;
     t.offset = offset;
     t.raw = raw;
     t.arrivedAt = now;
@@ -208,9 +202,46 @@ export class Timeline {
     return Math.max(this.#audio.out, this.#video.out, this.#dataOut) + Math.max(1, t.step);
   }
 
+  /**
+   * The offset after a jump that is no new discontinuity, or null: the same jump the other track made
+   * already (the same shift of this track's offset, whether the tracks share a clock or not), or the way
+   * back to the clock this track left at its own last discontinuity while the other track is still on it
+   * (one wild timestamp). Only those: any other offset that happens to look plausible is a coincidence.
+   */
+  #follow(t: FrameTrack, raw: number, offset: number, wallGap: number): number | null {
+    const other = t === this.#audio ? this.#video : this.#audio;
+    const plausible = (o: number): boolean => this.#within(raw + o - t.out, wallGap);
+    // one of the other track's jumps at a time (a wrap and a reset can come one track at a time), newest first
+    for (let i = t.pending.length - 1; i >= 0; i--) {
+      if (!plausible(offset + t.pending[i]!)) continue;
+      const followed = offset + t.pending[i]!;
+      t.pending.splice(i, 1);
+      return followed;
+    }
+    const all = t.pending.reduce((sum, shift) => sum + shift, 0);
+    if (t.pending.length > 1 && plausible(offset + all)) {
+      t.pending = [];
+      return offset + all;
+    }
+    if (t.shift !== 0 && other.pending.at(-1) === t.shift && plausible(offset - t.shift)) {
+      other.pending.pop();
+      const back = offset - t.shift;
+      t.shift = 0;
+      return back;
+    }
+    return null;
+  }
+
   #reoffset(track: 'audio' | 'video', t: FrameTrack, raw: number, jump: number): number {
     const resumeAt = this.#resumeAt(t);
+    const other = t === this.#audio ? this.#video : this.#audio;
+    const previous = t.offset ?? this.#offset ?? 0;
     this.#offset = resumeAt - raw;
+    t.shift = this.#offset - previous;
+    t.pending = [];
+    other.pending.push(t.shift);
+    // jumps the other track never makes (a reset of this track's clock alone) need not be kept for long
+    if (other.pending.length > MAX_PENDING_JUMPS) other.pending.shift();
     this.discontinuities++;
     this.#onDiscontinuity({ track, jumpMs: jump, resumeAt });
     return this.#offset;

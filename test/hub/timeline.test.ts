@@ -135,6 +135,31 @@ describe('Timeline', () => {
     expect(tl.map('data', 2 ** 32 - 10, 'other')).toBe(50); // -10 ms: still not backwards
   });
 
+  it('never takes the other track\'s unrelated clock as the one a jumping track goes on', () => {
+    const { tl, jumps, clock } = make();
+    // audio stamped 6 s ahead of video: too far to be sync, so it starts beside the video
+    expect(feed(tl, clock, [['video', 10_000, 0], ['audio', 16_000, 0], ['video', 10_033, 33], ['audio', 16_040, 7]])).toEqual([0, 0, 33, 40]);
+    // the video clock jumps 10 s ahead at once: 4 s past where it was is the audio clock's place, not the video's
+    // (resuming one frame interval after the newest frame of either track)
+    expect(feed(tl, clock, [['video', 20_066, 26]])).toEqual([73]);
+    expect(jumps.map((j) => j.track)).toEqual(['video']);
+    // the audio making the same jump follows it silently
+    expect(feed(tl, clock, [['audio', 26_080, 14], ['video', 20_099, 19]])).toEqual([87, 106]);
+    expect(tl.discontinuities).toBe(1);
+  });
+
+  it('follows the other track\'s jumps one at a time when a track makes only some of them so far', () => {
+    const { tl, jumps, clock } = make();
+    const wrap = 2 ** 31;
+    // ffmpeg's 31-bit stamps, audio 10 s behind video: the video wraps first, then the encoder jumps 6 s ahead
+    expect(feed(tl, clock, [['video', wrap - 80, 0], ['audio', wrap - 10_080, 0], ['video', wrap - 40, 40], ['audio', wrap - 10_040, 0]])).toEqual([0, 0, 40, 40]);
+    expect(feed(tl, clock, [['video', 0, 40], ['audio', wrap - 10_000, 0]])).toEqual([80, 80]);
+    expect(feed(tl, clock, [['video', 6040, 40], ['audio', wrap - 3960, 0]])).toEqual([120, 120]);
+    // then the audio wraps too, the other jump the video made before it
+    expect(feed(tl, clock, [['video', 10_080, 4000], ['audio', 80, 0]])).toEqual([4160, 4160]);
+    expect(jumps.map((j) => j.track)).toEqual(['video', 'video']);
+  });
+
   it('keeps each track non-decreasing and its advance within a bound of the real advance, whatever jumps and wraps the clock makes', () => {
     const event = fc.oneof(
       fc.constant({ kind: 'none' as const, by: 0 }),
