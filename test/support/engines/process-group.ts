@@ -18,7 +18,7 @@ function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-interface GroupMember {
+export interface GroupMember {
   pid: number;
   comm: string;
   state: string;
@@ -84,6 +84,11 @@ export async function mainThreadsRun(pgid: number | undefined, comm: string, win
     const now = mainThreadCpuSeconds(pid);
     return now !== null && before[i] !== null && now - before[i]! >= 2 / CLOCK_TICKS;
   });
+}
+
+/** The group's live processes with their name, state and CPU time. */
+export function groupProcesses(pgid: number): GroupMember[] {
+  return members(pgid);
 }
 
 export function groupMembers(pgid: number): number[] {

@@ -31,8 +31,10 @@ export function isDriverFailure(err: unknown): boolean {
 export const PAGE_UNRESPONSIVE = 'page unresponsive';
 /**
  * The browser still answers but the page's process does not, its main thread
- * asleep: blocked inside the engine (its media pipeline, its sound server
- * connection, an IPC), which no page script can do. Counted as a driver failure.
+ * asleep: blocked inside the engine, which no page script can do. Counted as a
+ * driver failure. Seen in WebKitGTK 2.50: a seek (gst_element_send_event on the
+ * main thread) whose events wait on a blocked pad while the media pipeline is
+ * still building its sinks, a deadlock in the engine's MSE pipeline.
  */
 export const PAGE_PROCESS_STALLED = 'page process stalled';
 
@@ -103,6 +105,12 @@ export class WebDriverSession {
    * is using CPU (checked only after a page command got no answer).
    */
   pageMainThreadRuns: () => Promise<boolean> = async () => true;
+  /**
+   * Set by a driver that can see the page's process: records where a stalled
+   * page's processes were waiting, and says in a few words where and where the
+   * full record is.
+   */
+  describeStall: () => Promise<string> = async () => '';
 
   constructor(private readonly client: WebDriverClient, readonly id: string, readonly capabilities: Record<string, unknown>) {}
 
@@ -127,8 +135,10 @@ export class WebDriverSession {
       const browserAnswers = await this.client.request('GET', `/session/${this.id}/window`, undefined, 5_000)
         .then(() => true, () => false);
       if (!browserAnswers) throw err;
-      const code = (await this.pageMainThreadRuns()) ? PAGE_UNRESPONSIVE : PAGE_PROCESS_STALLED;
-      throw new WebDriverError(code, err.message.replace(/^WebDriver no answer: /, ''));
+      const message = err.message.replace(/^WebDriver no answer: /, '');
+      if (await this.pageMainThreadRuns()) throw new WebDriverError(PAGE_UNRESPONSIVE, message);
+      const where = await this.describeStall();
+      throw new WebDriverError(PAGE_PROCESS_STALLED, where ? `${message}; ${where}` : message);
     }
   }
 

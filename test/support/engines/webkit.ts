@@ -15,6 +15,7 @@ import { startPulseAudio, startXvfb, type Helper } from './display.js';
 import { startInjectingProxy, type InjectingProxy } from './inject-proxy.js';
 import { describeGroup, killProcessGroup, mainThreadsRun, trackProcessGroup } from './process-group.js';
 import { pollPage, type EngineBrowser, type EnginePage } from './types.js';
+import { writeStallReport } from './stall-report.js';
 import { SESSION_NOT_CREATED, WebDriverClient, WebDriverError, type WebDriverSession } from './webdriver.js';
 
 export const WEBKIT_DRIVER = 'WebKitWebDriver';
@@ -25,6 +26,8 @@ const SCRIPT_TIMEOUT_MS = 20_000;
 const PAGE_LOAD_TIMEOUT_MS = 30_000;
 /** Warnings every WebKitGTK process prints here at start, which would crowd out the last lines that matter. */
 const STDERR_NOISE = /dbus-launch|GL video sink/;
+/** Processes whose stacks a stall report holds (comm, cut to 15 characters): the page's. */
+const STALL_STACKS = ['WebKitWebProces'];
 /** How long a closing page's driver gets to end its session before its processes are killed. */
 const SESSION_END_GRACE_MS = 3_000;
 
@@ -175,6 +178,10 @@ async function startMiniBrowser(display: Record<string, string>, home: string): 
     await session.setTimeouts({ script: SCRIPT_TIMEOUT_MS, pageLoad: PAGE_LOAD_TIMEOUT_MS });
     // comm is cut to 15 characters.
     session.pageMainThreadRuns = () => mainThreadsRun(driver.pid, 'WebKitWebProces');
+    session.describeStall = async () => {
+      const { file, summary } = await writeStallReport(driver.pid, STALL_STACKS);
+      return `${summary ? `${summary}; ` : ''}threads and stacks in ${file}`;
+    };
     const caps = session.capabilities;
     return { session, version: `${String(caps.browserName)}/${String(caps.browserVersion)}`, stop };
   } catch (err) {
