@@ -5,6 +5,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Hub } from './hub/hub.js';
 import type { LiveStream } from './hub/live-stream.js';
+import { VIEWER_PROTOCOLS } from './hub/subscriber.js';
 
 export interface MetricsSources {
   hub: Hub;
@@ -75,15 +76,9 @@ export class GatewayMetrics {
     new Gauge({
       name: 'gateway_viewers', help: 'viewers by protocol', labelNames: ['protocol'], registers: [r],
       collect() {
-        const n = { http: 0, ws: 0, rtmp: 0, hls: 0 };
-        for (const s of live()) {
-          const v = hub.viewersByProtocol(s);
-          n.http += v.http;
-          n.ws += v.ws;
-          n.rtmp += v.rtmp;
-          n.hls += v.hls;
-        }
-        for (const [protocol, count] of Object.entries(n)) this.set({ protocol }, count);
+        // Every label value is set on each scrape, so a protocol without viewers reads 0, not absent.
+        const counts = live().map((s) => hub.viewersByProtocol(s));
+        for (const protocol of VIEWER_PROTOCOLS) this.set({ protocol }, counts.reduce((n, v) => n + v[protocol], 0));
       },
     });
     const self = this;

@@ -186,6 +186,17 @@ describe('GatewayMetrics', () => {
     expect(sample(text, 'gateway_connections', { protocol: 'ws' })).toBe(2);
   });
 
+  it('counts viewers under every protocol label, tunnelled RTMP players under rtmpt and plain ones under rtmp', async () => {
+    const hub = makeHub();
+    const m = metricsFor(hub);
+    pushAv(publish(hub));
+    const viewers = (text: string): number[] =>
+      ['http', 'ws', 'rtmp', 'rtmpt', 'hls'].map((protocol) => sample(text, 'gateway_viewers', { protocol }));
+    expect(viewers(await m.registry.metrics())).toEqual([0, 0, 0, 0, 0]);
+    for (const p of ['rtmpt', 'rtmpt', 'rtmp'] as const) expect(hub.subscribe('live/x', new FakeSink(p)).ok).toBe(true);
+    expect(viewers(await m.registry.metrics())).toEqual([0, 0, 1, 2, 0]);
+  });
+
   it('counts slow-viewer drops and disconnects, and keeps them after the stream ends', async () => {
     // makeHub's limits: skip above 1000 unsent bytes, disconnect above 5000.
     const hub = makeHub();

@@ -3,6 +3,7 @@
 // counts each stream once, takes the publisher's figures from the owner, and
 // adds up the viewers of every process. Internal links are never viewers.
 import type { Hub } from '../hub/hub.js';
+import { VIEWER_PROTOCOLS } from '../hub/subscriber.js';
 import { detail, summarize, type StreamSummary, type ViewerSummary } from '../http/stream-info.js';
 
 /** One process's view of one stream. */
@@ -53,7 +54,8 @@ export function mergeStreams(perProcess: LocalStreamView[][]): MergedStream[] {
         continue;
       }
       prev.workers.push(share);
-      for (const k of ['http', 'ws', 'rtmp', 'hls', 'total'] as const) prev.viewers[k] += s.viewers[k];
+      for (const k of VIEWER_PROTOCOLS) prev.viewers[k] += s.viewers[k];
+      prev.viewers.total += s.viewers.total;
       prev.bitrateOut += s.bitrateOut;
       prev.droppedTags += s.droppedTags;
       prev.slowDisconnects += s.slowDisconnects;

@@ -1,5 +1,5 @@
 // The JSON view of live streams that the API and the demo page share.
-import type { Hub } from '../hub/hub.js';
+import type { Hub, ViewerCounts } from '../hub/hub.js';
 import type { LiveStream } from '../hub/live-stream.js';
 
 export interface StreamSummary {
@@ -9,7 +9,7 @@ export interface StreamSummary {
   state: 'live' | 'idle';
   video: { codec: string; profile: string; level: number; width: number; height: number; fps: number } | null;
   audio: { codec: string; profile?: string; sampleRate: number; channels: number } | null;
-  viewers: { http: number; ws: number; rtmp: number; hls: number; total: number };
+  viewers: ViewerCounts;
   /** push relays forwarding the stream to other servers (not viewers) */
   relays: number;
   /** internal links: other workers or nodes of a cluster copying the stream from here (not viewers) */

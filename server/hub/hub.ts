@@ -5,9 +5,10 @@ import type { WriteBatch } from './write-batch.js';
 import type { Logger } from '../log.js';
 import { TypedEmitter } from '../typed-emitter.js';
 import { LiveStream, type LiveStreamOptions, type PublisherInfo, type StreamOwner } from './live-stream.js';
-import type { EndReason, Protocol, Sink, Subscriber } from './subscriber.js';
+import type { EndReason, Protocol, Sink, Subscriber, ViewerProtocol } from './subscriber.js';
 
-type ViewerProtocol = Exclude<Protocol, 'record' | 'relay' | 'internal'>;
+/** Viewers of one stream by protocol, and all of them. */
+export type ViewerCounts = Record<ViewerProtocol, number> & { total: number };
 
 export type DuplicatePublishPolicy = 'refuse' | 'takeover';
 
@@ -181,8 +182,8 @@ export class Hub {
     return this.#samples.get(stream)?.rates ?? { bitrateIn: 0, bitrateOut: 0, fps: 0 };
   }
 
-  viewersByProtocol(stream: LiveStream): Record<ViewerProtocol, number> & { total: number } {
-    const out = { http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 };
+  viewersByProtocol(stream: LiveStream): ViewerCounts {
+    const out: ViewerCounts = { http: 0, ws: 0, rtmp: 0, rtmpt: 0, hls: 0, total: 0 };
     for (const set of [stream.subscribers, stream.waiting, stream.rewinders]) {
       for (const sub of set) {
         // Recordings, push relays and internal links subscribe like viewers (and count toward

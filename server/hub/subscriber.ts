@@ -7,10 +7,17 @@ import { TagType, type MediaTag } from './media-tag.js';
 import type { Corkable, WriteBatch } from './write-batch.js';
 
 /**
+ * The protocols viewers watch over, in the order the API and metrics list them. RTMP players are
+ * 'rtmp' (RTMPS included, as in `gateway_connections`) or 'rtmpt' when they come over the HTTP tunnel.
+ */
+export const VIEWER_PROTOCOLS = ['http', 'ws', 'rtmp', 'rtmpt', 'hls'] as const;
+export type ViewerProtocol = (typeof VIEWER_PROTOCOLS)[number];
+
+/**
  * How a subscriber takes the stream: viewers by protocol, a recording, a push relay to another server,
  * or an internal link (another worker or node of a cluster copying the stream for its own viewers).
  */
-export type Protocol = 'http' | 'ws' | 'rtmp' | 'hls' | 'record' | 'relay' | 'internal';
+export type Protocol = ViewerProtocol | 'record' | 'relay' | 'internal';
 export type EndReason = 'unpublished' | 'slow' | 'closed' | 'kicked' | 'shutdown';
 
 /** The protocol adapter a subscriber writes to. Implementations never copy the tag's buffers. */

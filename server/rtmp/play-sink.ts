@@ -28,7 +28,8 @@ class PlayPort implements RtmpMediaPort {
 }
 
 export class RtmpPlaySink implements Sink {
-  readonly protocol = 'rtmp' as const;
+  /** how the player came: a tunnelled one counts as an 'rtmpt' viewer, RTMPS as 'rtmp' */
+  readonly protocol: 'rtmp' | 'rtmpt';
   readonly #port: PlayPort;
   readonly #streamId: number;
   readonly #name: string;
@@ -37,6 +38,7 @@ export class RtmpPlaySink implements Sink {
   readonly #close: (reason: string) => void;
 
   constructor(
+    protocol: 'rtmp' | 'rtmpt',
     transport: Transport,
     streamId: number,
     name: string,
@@ -44,6 +46,7 @@ export class RtmpPlaySink implements Sink {
     send: (msg: OutgoingMessage) => void,
     close: (reason: string) => void,
   ) {
+    this.protocol = protocol;
     this.#port = new PlayPort(transport, streamId);
     this.#streamId = streamId;
     this.#name = name;

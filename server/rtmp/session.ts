@@ -34,7 +34,7 @@ export class RtmpSession {
   readonly id = `rtmp-${nextSessionId++}`;
   readonly transport: Transport;
   readonly protocol: 'rtmp' | 'rtmps' | 'rtmpt';
-  /** the label of access checks and ended sessions: RTMPS counts as RTMP there */
+  /** the label of access checks, ended sessions and players as viewers: RTMPS counts as RTMP there */
   readonly #label: 'rtmp' | 'rtmpt';
   role: SessionRole = 'handshake';
   app = '';
@@ -376,7 +376,7 @@ export class RtmpSession {
     this.#checkAccess('play', path.name, path.query, (denied) => {
       if (denied !== null) return fail('NetStream.Play.Failed', denied);
       const name = `${this.app}/${path.name}`;
-      const sink = new RtmpPlaySink(this.#wire, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
+      const sink = new RtmpPlaySink(this.#label, this.#wire, streamId, name, this.#amf3, (m) => this.#send(m), (reason) => this.close(reason));
       const r = this.#opts.hub.subscribe(name, sink, 0, this.transport.remoteAddress);
       if (!r.ok) {
         return fail(r.reason === 'not-found' ? 'NetStream.Play.StreamNotFound' : 'NetStream.Play.Failed', r.detail);

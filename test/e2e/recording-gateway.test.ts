@@ -53,7 +53,7 @@ describe('recording through the gateway', () => {
     expect((await fetch(gw.httpUrl('/api/streams/live/none/record'), { method: 'POST', headers: auth })).status).toBe(404);
     // The recorder is a subscriber but not a viewer.
     const detail = (await (await fetch(gw.httpUrl('/api/streams/live/rec'), { headers: auth })).json()) as { viewers: unknown };
-    expect(detail.viewers).toEqual({ http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 });
+    expect(detail.viewers).toEqual({ http: 0, ws: 0, rtmp: 0, rtmpt: 0, hls: 0, total: 0 });
     const rec = gw.recorder.get('live/rec')!;
     await waitFor('4 s', () => rec.lastTimestamp >= 4000, 30_000);
     const stop = await fetch(gw.httpUrl('/api/streams/live/rec/record'), { method: 'DELETE', headers: auth });

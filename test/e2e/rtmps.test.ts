@@ -39,8 +39,14 @@ describe('RTMPS', () => {
     await waitFor('WS viewer of the RTMPS stream', () => v.flv.videoFrames().length > 10);
     expect(v.flv.problems()).toEqual([]);
     v.close();
+    // An RTMPS player is counted as an 'rtmp' viewer, as its connection is in gateway_connections.
+    const players: string[] = [];
+    const onPlay = (e: { protocol: string }): void => void players.push(e.protocol);
+    gw.hub.events.on('play', onPlay);
     const r = await ffprobe(`rtmps://127.0.0.1:${gw.rtmpsPort}/live/secure`);
+    gw.hub.events.off('play', onPlay);
     expect(r.streams.find((s) => s.codec_type === 'video')).toMatchObject({ codec_name: 'h264', width: 1280 });
+    expect(players).toEqual(['rtmp']);
   });
 
   it('plain RTMP bytes sent to the RTMPS port are dropped without harming the live stream', async () => {

@@ -80,6 +80,37 @@ describe('RTMPT', () => {
     expect(lines.some((m) => m.msg === 'rtmp play started')).toBe(true);
   });
 
+  it('a player over rtmpt:// is an rtmpt viewer in the API, /metrics and the hub, and a plain RTMP player stays rtmp', async () => {
+    procs.push(publish(gw.rtmpUrl('live/watched')));
+    await waitFor('watched stream ready', () => gw.hub.get('live/watched')?.ready === true, 30_000);
+    const played: string[] = [];
+    const onPlay = (v: { protocol: string; stream: { name: string } }): void => {
+      if (v.stream.name === 'live/watched') played.push(v.protocol);
+    };
+    gw.hub.events.on('play', onPlay);
+    try {
+      const player = (url: string): Proc => run('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-i', url, '-f', 'null', '-']);
+      const tunnelled = player(tunnelUrl('live/watched'));
+      procs.push(tunnelled, player(gw.rtmpUrl('live/watched')));
+      type Info = { viewers: Record<string, number>; clients: Array<{ protocol: string }> };
+      const info = async (): Promise<Info> => (await (await fetch(gw.httpUrl('/api/streams/live/watched'))).json()) as Info;
+      await waitFor('both players counted', async () => (await info()).viewers['total'] === 2, 30_000);
+      const both = await info();
+      expect(both.viewers).toMatchObject({ rtmpt: 1, rtmp: 1, http: 0, ws: 0, hls: 0, total: 2 });
+      expect(both.clients.map((c) => c.protocol).sort()).toEqual(['rtmp', 'rtmpt']);
+      expect(await metric(gw, 'gateway_viewers{protocol="rtmpt"}')).toBe(1);
+      expect(await metric(gw, 'gateway_viewers{protocol="rtmp"}')).toBe(1);
+      expect(played.sort()).toEqual(['rtmp', 'rtmpt']);
+
+      await tunnelled.stop();
+      await waitFor('tunnelled player gone', async () => (await info()).viewers['rtmpt'] === 0, 30_000);
+      expect((await info()).viewers).toMatchObject({ rtmpt: 0, rtmp: 1, total: 1 });
+      expect(await metric(gw, 'gateway_viewers{protocol="rtmpt"}')).toBe(0);
+    } finally {
+      gw.hub.events.off('play', onPlay);
+    }
+  });
+
   it('bad tunnel requests get clear HTTP errors and never disturb a tunnelled publisher', async () => {
     procs.push(publish(tunnelUrl('live/steady')));
     await waitFor('steady stream ready', () => gw.hub.get('live/steady')?.ready === true, 30_000);

@@ -96,7 +96,7 @@ describe('/api/streams', () => {
       state: 'live',
       video: { codec: 'H.264', width: 320, height: 240 },
       audio: { codec: 'AAC', sampleRate: 44100, channels: 2 },
-      viewers: { http: 0, ws: 0, rtmp: 0, hls: 0, total: 0 },
+      viewers: { http: 0, ws: 0, rtmp: 0, rtmpt: 0, hls: 0, total: 0 },
       publisher: { address: '10.0.0.9', protocol: 'rtmp' },
     });
     expect(typeof s['bitrateIn']).toBe('number');
@@ -112,7 +112,7 @@ describe('/api/streams', () => {
     publish(gw);
     await httpViewer(gw, '/live/x.flv');
     const body = (await (await get(gw, '/api/streams')).json()) as { streams: Array<{ viewers: unknown }> };
-    expect(body.streams[0]!.viewers).toEqual({ http: 1, ws: 0, rtmp: 0, hls: 0, total: 1 });
+    expect(body.streams[0]!.viewers).toEqual({ http: 1, ws: 0, rtmp: 0, rtmpt: 0, hls: 0, total: 1 });
   });
 
   it('lists every live stream', async () => {

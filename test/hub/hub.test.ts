@@ -178,17 +178,21 @@ describe('Hub viewers', () => {
     const { stream } = publishAs(hub, 'p1');
     stream.push(9, 0, AVC_SEQ_320X240); // no keyframe yet: every viewer waits
     const rtmp = watch(hub, new FakeSink('rtmp'));
+    const tunnelled = watch(hub, new FakeSink('rtmpt'));
     const h1 = watch(hub, new FakeSink('http'));
     watch(hub, new FakeSink('http'));
-    expect(stream.waiting.size).toBe(3);
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 0, rtmp: 1, hls: 0, total: 3 });
+    expect(stream.waiting.size).toBe(4);
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 0, rtmp: 1, rtmpt: 1, hls: 0, total: 4 });
     stream.push(9, 0, avcKey(1)); // they start
     watch(hub, new FakeSink('ws'));
     expect(stream.waiting.size).toBe(0);
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 1, rtmp: 1, hls: 0, total: 4 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 2, ws: 1, rtmp: 1, rtmpt: 1, hls: 0, total: 5 });
+    expect([hub.viewerCount('rtmp'), hub.viewerCount('rtmpt')]).toEqual([1, 1]);
     h1.close('closed', 'viewer left');
     rtmp.close('closed', 'viewer left');
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 1, ws: 1, rtmp: 0, hls: 0, total: 2 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 1, ws: 1, rtmp: 0, rtmpt: 1, hls: 0, total: 3 });
+    tunnelled.close('closed', 'viewer left');
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 1, ws: 1, rtmp: 0, rtmpt: 0, hls: 0, total: 2 });
   });
 
   it('a sink that stands for many viewers (the HLS muxer) counts as that many, and a recording as none', () => {
@@ -198,9 +202,9 @@ describe('Hub viewers', () => {
     watch(hub, muxer);
     watch(hub, new FakeSink('record'));
     watch(hub, new FakeSink('ws'));
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 0, ws: 1, rtmp: 0, hls: 7, total: 8 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 0, ws: 1, rtmp: 0, rtmpt: 0, hls: 7, total: 8 });
     muxer.viewers = 0;
-    expect(hub.viewersByProtocol(stream)).toEqual({ http: 0, ws: 1, rtmp: 0, hls: 0, total: 1 });
+    expect(hub.viewersByProtocol(stream)).toEqual({ http: 0, ws: 1, rtmp: 0, rtmpt: 0, hls: 0, total: 1 });
   });
 
   it('refuses viewers beyond maxViewersPerStream, counting waiting ones, until one leaves', () => {

@@ -99,7 +99,7 @@
     stat('decoded', st ? fmtInt(st.decodedFrames) : null);
     stat('dropped', st ? fmtInt(st.droppedFrames) : null, st && st.decodedFrames ? (100 * st.droppedFrames / st.decodedFrames).toFixed(1) + ' %' : '');
     var v = info && info.viewers;
-    stat('viewers', v ? v.total : null, v ? 'WS ' + (v.ws || 0) + ' · HTTP ' + (v.http || 0) + ' · HLS ' + (v.hls || 0) + ' · RTMP ' + (v.rtmp || 0) : '');
+    stat('viewers', v ? v.total : null, v ? 'WS ' + (v.ws || 0) + ' · HTTP ' + (v.http || 0) + ' · HLS ' + (v.hls || 0) + ' · RTMP ' + ((v.rtmp || 0) + (v.rtmpt || 0)) : ''); // tunnelled players are RTMP players too
     stat('uptime', info ? fmtDuration(info.uptime) : null);
 
     // HUD on the video
