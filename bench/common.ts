@@ -24,6 +24,8 @@ export function payloadId(payload: Buffer): string {
 
 export type Protocol = 'http' | 'ws';
 export type ServerKind = 'gateway' | 'nms';
+/** How the tables name each server (RESULTS.md's rows are read back by this name too). */
+export const SERVER_NAME: Record<ServerKind, string> = { gateway: 'gateway', nms: 'nms 4' };
 
 /** Where viewers connect. */
 export interface StreamTarget {

@@ -1,6 +1,8 @@
 // The bench's command line: --help text, parsing and the plan every run follows.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Protocol, ServerKind } from './common.js';
+import { RESULTS_FILE } from './report.js';
 
 export const HELP = `npm run bench -- [options]
 
@@ -28,7 +30,10 @@ export const HELP = `npm run bench -- [options]
   --cpu-prof         run the gateway under node --cpu-prof and summarise the hottest functions
   --write            put the tables, machine and command into bench/RESULTS.md (the generated block
                      "results", or "profile-PROTOCOLS-VIEWERS" with --cpu-prof, "smoke" with --smoke;
-                     "-workersN" / "-nodesN" appended with --workers / --nodes)
+                     "-workersN" / "-nodesN" appended with --workers / --nodes). Merges: this run's rows
+                     replace those of the same server, protocol and viewer count; the other rows stay
+                     under the command and date of the run that measured them
+  --results FILE     the file --write updates (default bench/RESULTS.md), e.g. a copy to try it on
   --report FILE      print (and with --write, put into RESULTS.md) the tables of a saved run
                      (bench/.cache/results/*.json) without running anything
   --help`;
@@ -57,6 +62,8 @@ export interface BenchOptions {
   /** --report FILE: render a saved run instead of running. */
   report: string | undefined;
   write: boolean;
+  /** --results FILE: where --write merges the tables */
+  resultsFile: string;
 }
 
 export function usage(msg: string): never {
@@ -98,6 +105,7 @@ export function readOptions(argv: string[]): BenchOptions {
       workers: { type: 'string' },
       nodes: { type: 'string' },
       report: { type: 'string' },
+      results: { type: 'string' },
       smoke: { type: 'boolean', default: false },
       'cpu-prof': { type: 'boolean', default: false },
       write: { type: 'boolean', default: false },
@@ -128,5 +136,5 @@ export function readOptions(argv: string[]): BenchOptions {
     nodes: int(cli.nodes, 1, 'nodes', 1),
   };
   if (plan.nodes > 1 && plan.servers.includes('nms')) usage('--nodes is a gateway mode: add --servers gateway');
-  return { plan, report: cli.report, write: cli.write };
+  return { plan, report: cli.report, write: cli.write, resultsFile: cli.results !== undefined ? path.resolve(cli.results) : RESULTS_FILE };
 }

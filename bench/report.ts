@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BENCH_DIR, median, ROOT, type Protocol, type ServerKind, type Stats } from './common.js';
+import { EMPTY_RESULTS, replaceBlock } from './results-block.js';
+import { BENCH_DIR, median, ROOT, SERVER_NAME, type Protocol, type ServerKind, type Stats } from './common.js';
 
 export interface RunResult {
   server: ServerKind;
@@ -65,7 +66,6 @@ export interface NodeResult {
 }
 
 const f = (v: number | null | undefined, d = 1): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d));
-const SERVER_NAME: Record<ServerKind, string> = { gateway: 'gateway', nms: 'nms 4' };
 
 export function runLine(r: RunResult): string {
   return (
@@ -227,16 +227,9 @@ export function machineDescription(): string {
 export const RESULTS_FILE = path.join(BENCH_DIR, 'RESULTS.md');
 
 /**
- * Replace the generated block `name` of RESULTS.md (`<!-- bench:NAME:start -->` … `<!-- bench:NAME:end -->`);
- * hand-written text outside the markers is kept, and a missing block is appended.
+ * Replace the generated block `name` of RESULTS.md (`<!-- bench:NAME:start -->` … `<!-- bench:NAME:end -->`)
+ * as a whole; hand-written text outside the markers is kept, and a missing block is appended.
  */
-export function writeResults(name: string, block: string): void {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const body = `${start}\n${block.trim()}\n${end}`;
-  let text = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, 'utf8') : '# Benchmark results\n';
-  const a = text.indexOf(start);
-  const b = text.indexOf(end);
-  text = a >= 0 && b > a ? text.slice(0, a) + body + text.slice(b + end.length) : `${text.trimEnd()}\n\n${body}\n`;
-  writeFileSync(RESULTS_FILE, text);
+export function writeResults(name: string, block: string, file = RESULTS_FILE): void {
+  writeFileSync(file, replaceBlock(existsSync(file) ? readFileSync(file, 'utf8') : EMPTY_RESULTS, name, block));
 }

@@ -20,11 +20,11 @@ import { reportOnly, saveRun, type Saved } from './saved-run.js';
 import { installCleanup, killAll, setNiceness } from './servers.js';
 
 const argv = process.argv.slice(2);
-const { plan, report, write } = readOptions(argv);
+const { plan, report, write, resultsFile } = readOptions(argv);
 
 // -- main -----------------------------------------------------------------------------
 async function main(): Promise<number> {
-  if (report !== undefined) return reportOnly(report, write);
+  if (report !== undefined) return reportOnly(report, write, resultsFile);
   installCleanup();
   if (!Number.isInteger(plan.nice) || plan.nice < -20 || plan.nice > 19) usage('--nice must be a whole number from -20 to 19');
   if (plan.nice !== 0) setNiceness(plan.nice);
@@ -81,7 +81,7 @@ async function main(): Promise<number> {
   clearTimeout(watchdog);
 
   const saved: Saved = { stamp: new Date().toISOString(), argv, plan, results, broken, profiles };
-  saveRun(saved, write);
+  const written = saveRun(saved, write, resultsFile);
 
   if (broken.length > 0) {
     console.error(`\nbench: ${broken.length} run(s) failed:\n  ${broken.join('\n  ')}`);
@@ -99,7 +99,7 @@ async function main(): Promise<number> {
       return 1;
     }
   }
-  return 0;
+  return written ? 0 : 1;
 }
 
 main().then(

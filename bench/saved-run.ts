@@ -1,13 +1,12 @@
 // What one bench invocation leaves behind: the saved JSON of its runs and its block in RESULTS.md.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CACHE_DIR, ROOT } from './common.js';
 import { SOURCE, sourceArgs } from './media.js';
 import type { Plan } from './options.js';
 import { formatProfile, type ProfileSummary } from './profile-summary.js';
-import {
-  comparisonTable, machineDescription, nodesTable, resultsTable, targetsTable, writeResults, RESULTS_FILE, type RunResult,
-} from './report.js';
+import { comparisonTable, machineDescription, nodesTable, resultsTable, targetsTable, RESULTS_FILE, type RunResult } from './report.js';
+import { mergeRunIntoFile, ResultsBlockError } from './results-block.js';
 
 export interface Saved {
   stamp: string;
@@ -31,7 +30,7 @@ function blockName(p: Plan): string {
 }
 
 /** The RESULTS.md block of one invocation: command, machine, source, plan and the tables. */
-function renderBlock(s: Saved): string {
+export function renderBlock(s: Saved): string {
   const p = s.plan;
   const command = `npm run bench${s.argv.length > 0 ? ` -- ${s.argv.join(' ')}` : ''}`;
   return [
@@ -62,26 +61,45 @@ function renderBlock(s: Saved): string {
   ].join('\n');
 }
 
-/** --report FILE: render a saved run again (e.g. after a change to the tables) without running anything. */
-export function reportOnly(file: string, write: boolean): number {
-  const saved = JSON.parse(readFileSync(file, 'utf8')) as Saved;
-  console.log(renderTables(saved));
-  if (write) {
-    writeResults(blockName(saved.plan), renderBlock(saved));
-    console.log(`updated ${path.relative(ROOT, RESULTS_FILE)}`);
+/** A path as the user would type it from the repository. */
+const shown = (file: string): string => (path.relative(ROOT, file).startsWith('..') ? file : path.relative(ROOT, file));
+
+/**
+ * Merges the run into its block of `file` (see results-block.ts); false, with the file left as it was and
+ * one clear line on stderr, when the block is not in the shape the merge writes.
+ */
+function writeRun(saved: Saved, file: string, jsonFile: string): boolean {
+  const name = blockName(saved.plan);
+  let text: string;
+  try {
+    text = mergeRunIntoFile(existsSync(file) ? readFileSync(file, 'utf8') : null, name, renderBlock(saved));
+  } catch (err) {
+    if (!(err instanceof ResultsBlockError)) throw err;
+    const again = `npm run bench -- --report ${shown(jsonFile)} --write${file === RESULTS_FILE ? '' : ` --results ${shown(file)}`}`;
+    console.error(`bench: ${shown(file)} left as it was: ${err.message}. Fix the block by hand, then \`${again}\` puts this run in.`);
+    return false;
   }
-  return 0;
+  writeFileSync(file, text);
+  console.log(`updated ${shown(file)} (block "${name}")`);
+  return true;
 }
 
-/** Prints the tables, keeps the raw results in bench/.cache/results/ and, with --write, updates RESULTS.md. */
-export function saveRun(saved: Saved, write: boolean): void {
+/** --report FILE: render a saved run again (e.g. after a change to the tables) without running anything. */
+export function reportOnly(file: string, write: boolean, resultsFile: string): number {
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as Saved;
+  console.log(renderTables(saved));
+  return write && !writeRun(saved, resultsFile, file) ? 1 : 0;
+}
+
+/**
+ * Prints the tables, keeps the raw results in bench/.cache/results/ and, with --write, merges them into
+ * `resultsFile`; false when that merge was refused.
+ */
+export function saveRun(saved: Saved, write: boolean, resultsFile: string): boolean {
   console.log(`\n${renderTables(saved)}`);
   mkdirSync(path.join(CACHE_DIR, 'results'), { recursive: true });
   const jsonFile = path.join(CACHE_DIR, 'results', `${saved.stamp.replace(/[:.]/g, '-')}.json`);
   writeFileSync(jsonFile, JSON.stringify(saved, null, 2));
   console.log(`\nraw results: ${path.relative(ROOT, jsonFile)}`);
-  if (write) {
-    writeResults(blockName(saved.plan), renderBlock(saved));
-    console.log(`updated ${path.relative(ROOT, RESULTS_FILE)}`);
-  }
+  return !write || writeRun(saved, resultsFile, jsonFile);
 }
