@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../wait.js';
 import { GDB, mainThreadSummary, writeStallReport } from './stall-report.js';
 
 // Trimmed from a report on a stalled WebKitWebProcess (addresses shortened).
@@ -52,6 +53,8 @@ describe('writeStallReport', () => {
     const child = spawn('sleep', ['120'], { detached: true, stdio: 'ignore' });
     const pgid = child.pid!;
     pgids.push(pgid);
+    // A report taken before the process reaches its sleep would show it running.
+    await waitFor('sleep to be asleep', () => /^\S+ \(sleep\) S /.test(readFileSync(`/proc/${pgid}/stat`, 'utf8')), 10_000);
     const report = await writeStallReport(pgid, ['sleep']);
     files.push(report.file);
     const text = readFileSync(report.file, 'utf8');
