@@ -55,7 +55,9 @@ describe('RTMPT route under hostile request sequences', () => {
   beforeAll(async () => {
     testSource();
     gw = await startTestGateway(
-      { 'rtmpt-max-body-bytes': MAX_BODY, 'rtmpt-body-timeout-ms': 100, 'rtmpt-idle-timeout-ms': 1_000 },
+      // Timeouts far above a loaded machine's pauses: the bystander's polls must never look idle (idle and slow
+      // tunnels have tests of their own in test/e2e/rtmpt-access.test.ts).
+      { 'rtmpt-max-body-bytes': MAX_BODY, 'rtmpt-body-timeout-ms': 2_000, 'rtmpt-idle-timeout-ms': 15_000 },
       mem.log,
     );
     ffmpeg = publish(`rtmpt://127.0.0.1:${gw.httpPort}/live/bystander`);
