@@ -3,6 +3,7 @@
 // delivers mpegts.js events one microtask later and only while the connection is current, and
 // tears everything down in an order that tolerates half-torn-down players.
 import { mseClass, onlyManagedMediaSource } from './codecs.js';
+import { holdsEarlySeeks, SeekGate } from './seek-gate.js';
 import type {
   MpegtsConfig, MpegtsErrorInfo, MpegtsFeatures, MpegtsLib, MpegtsMediaDataSource, MpegtsMediaInfo, MpegtsPlayer,
   MpegtsStatistics,
@@ -114,6 +115,7 @@ function sourceMadeDuring(attach: () => void): unknown {
 export class Connection {
   #player: MpegtsPlayer | null;
   #listening = true;
+  #seekGate: SeekGate | null = null;
 
   /** Create the mpegts.js player (throws what mpegts.js throws) and wire its events. */
   constructor(readonly lib: MpegtsLib, readonly video: HTMLVideoElement, source: MpegtsMediaDataSource, config: MpegtsConfig, handlers: ConnectionHandlers) {
@@ -145,6 +147,7 @@ export class Connection {
   start(): void {
     const p = this.#player;
     if (!p) return;
+    if (holdsEarlySeeks(typeof navigator === 'undefined' ? '' : navigator.userAgent)) this.#seekGate = new SeekGate(this.video);
     // The media source mpegts.js makes: handed to URL.createObjectURL (MediaSource), or held by the
     // element (ManagedMediaSource).
     const made = sourceMadeDuring(() => p.attachMediaElement(this.video)) ?? this.video.srcObject;
@@ -188,6 +191,8 @@ export class Connection {
   /** Stop and free the mpegts.js player; each step may throw on a half-torn-down player. Idempotent. */
   close(): void {
     this.#listening = false;
+    this.#seekGate?.close();
+    this.#seekGate = null;
     const p = this.#player;
     this.#player = null;
     if (!p) return;

@@ -11,8 +11,11 @@ import path from 'node:path';
 import { groupProcesses } from './process-group.js';
 
 export const GDB = '/usr/bin/gdb';
-/** Attaching reads the symbols of a hundred libraries: seconds on a quiet machine, far more on a loaded one. */
-const GDB_TIMEOUT_MS = 45_000;
+/**
+ * Attaching reads the symbols of a hundred libraries: seconds on a quiet machine, far more on a
+ * loaded one. Bounded well inside a page test's time, since the page is retried after the report.
+ */
+const GDB_TIMEOUT_MS = 20_000;
 /** Distinct named frames of a main thread quoted in the one-line summary. */
 const SUMMARY_FRAMES = 8;
 
